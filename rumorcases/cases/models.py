@@ -1,0 +1,375 @@
+import django_fsm as fsm
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rumorcases.cases import guards
+from rumorcases.cases.choices import (
+    Authority,
+    CaseStatus,
+    Category,
+    ContentType,
+    EvidenceKind,
+    PartyRole,
+    Priority,
+    ReportSource,
+    Resolution,
+    Verdict,
+)
+
+USER = settings.AUTH_USER_MODEL
+MERGEABLE = [CaseStatus.DISCOVERED, CaseStatus.VERIFYING]
+
+
+class Campaign(models.Model):
+    """A special action ("Qinglang" campaign) that cases are tagged to."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    problems = models.TextField(_("problems targeted"), blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self):
+        return self.name
+
+    def is_running(self, on=None) -> bool:
+        on = on or timezone.localdate()
+        return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)
+
+
+class StageDeadline(models.Model):
+    """The office's override of how long a case may stay in a stage, by priority.
+
+    Stages and priorities without a row use `cases.deadlines.DEFAULT_HOURS`.
+    """
+
+    stage = models.CharField(max_length=20, choices=[(s.value, s.label) for s in CaseStatus if s != "closed"])
+    priority = models.CharField(max_length=2, choices=Priority.choices)
+    hours = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("stage deadline")
+        verbose_name_plural = _("stage deadlines")
+        constraints = [models.UniqueConstraint(fields=["stage", "priority"], name="one_deadline_per_stage_priority")]
+
+    def __str__(self):
+        return f"{self.stage} {self.priority}: {self.hours} h"
+
+
+class Case(fsm.ConcurrentTransitionMixin, models.Model):
+    """One rumour (one claim), however many reports, posts and accounts carry it.
+
+    The transition methods below only change this row; permissions, reasons,
+    records, audit and notifications are the job of `cases.workflow`.
+    """
+
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    claim = models.TextField(_("claim"), help_text=_("The rumour as one statement."))
+    category = models.CharField(max_length=32, choices=Category.choices, default=Category.RUMOUR)
+    priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
+    status = fsm.FSMField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.DISCOVERED,
+                          protected=True, db_index=True)
+    resolution = models.CharField(max_length=32, choices=Resolution.choices, blank=True)
+    assignee = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases")
+    campaigns = models.ManyToManyField(Campaign, blank=True, related_name="cases")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases")
+    stage_started_at = models.DateTimeField(default=timezone.now)
+    stage_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        permissions = [
+            ("start_verification", "Can start verification"),
+            ("dismiss_case", "Can dismiss a case"),
+            ("merge_case", "Can merge a case into another"),
+            ("confirm_rumour", "Can confirm a rumour"),
+            ("clear_case", "Can clear a case as not a rumour"),
+            ("close_unverifiable", "Can close a case as unverifiable"),
+            ("publish_debunk", "Can publish a debunk"),
+            ("return_to_verification", "Can return a case to verification"),
+            ("complete_disposal", "Can complete disposal"),
+            ("mark_exposed", "Can mark a case exposed"),
+            ("close_without_exposure", "Can close a case without exposure"),
+            ("reopen_case", "Can reopen a closed case"),
+            ("assign_case", "Can assign cases"),
+            ("open_case", "Can open a case directly"),
+            ("work_case", "Can comment on and add evidence to cases"),
+        ]
+        indexes = [models.Index(fields=["status", "stage_deadline"])]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("admin:cases_case_change", args=[self.pk])
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.stage_deadline is not None and self.stage_deadline < timezone.now()
+
+    # --- the workflow: PRODUCT.md's table, one method per transition ----------
+
+    @fsm.transition(field=status, source=CaseStatus.DISCOVERED, target=CaseStatus.VERIFYING,
+                    permission="cases.start_verification")
+    def start_verification(self):
+        pass
+
+    @fsm.transition(field=status, source=CaseStatus.DISCOVERED, target=CaseStatus.CLOSED,
+                    permission="cases.dismiss_case")
+    def dismiss(self):
+        self._close(Resolution.OUT_OF_SCOPE)
+
+    @fsm.transition(field=status, source=MERGEABLE, target=CaseStatus.CLOSED, permission="cases.merge_case")
+    def merge_into(self, target: "Case"):
+        self.merged_into = target
+        self._close(Resolution.DUPLICATE)
+
+    @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.DEBUNKING,
+                    conditions=[guards.has_rumour_finding_with_evidence], permission="cases.confirm_rumour")
+    def confirm_rumour(self):
+        pass
+
+    @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.CLOSED,
+                    conditions=[guards.has_true_finding], permission="cases.clear_case")
+    def clear(self):
+        self._close(Resolution.NOT_A_RUMOUR)
+
+    @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.CLOSED,
+                    permission="cases.close_unverifiable")
+    def close_unverifiable(self):
+        self._close(Resolution.UNVERIFIABLE)
+
+    @fsm.transition(field=status, source=CaseStatus.DEBUNKING, target=CaseStatus.DISPOSING,
+                    conditions=[guards.has_notice_approved_by_another], permission="cases.publish_debunk")
+    def publish_debunk(self):
+        pass
+
+    @fsm.transition(field=status, source=CaseStatus.DEBUNKING, target=CaseStatus.VERIFYING,
+                    permission="cases.return_to_verification")
+    def return_to_verification(self):
+        pass
+
+    @fsm.transition(field=status, source=CaseStatus.DISPOSING, target=CaseStatus.EXPOSING,
+                    conditions=[guards.all_penalties_decided, guards.all_orders_closed],
+                    permission="cases.complete_disposal")
+    def complete_disposal(self):
+        pass
+
+    @fsm.transition(field=status, source=CaseStatus.EXPOSING, target=CaseStatus.CLOSED,
+                    conditions=[guards.in_published_bulletin], permission="cases.mark_exposed")
+    def mark_exposed(self):
+        self._close(Resolution.EXPOSED)
+
+    @fsm.transition(field=status, source=CaseStatus.EXPOSING, target=CaseStatus.CLOSED,
+                    permission="cases.close_without_exposure")
+    def close_without_exposure(self):
+        self._close(Resolution.DISPOSED_NOT_EXPOSED)
+
+    @fsm.transition(field=status, source=CaseStatus.CLOSED, target=CaseStatus.VERIFYING,
+                    conditions=[guards.not_a_duplicate], permission="cases.reopen_case")
+    def reopen(self):
+        self.resolution = ""
+        self.closed_at = None
+
+    def _close(self, resolution: str):
+        self.resolution = resolution
+        self.closed_at = timezone.now()
+
+
+class CaseTransition(models.Model):
+    """The record of one transition: who, when, from, to and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    name = models.CharField(max_length=40)
+    source = models.CharField(max_length=20, choices=CaseStatus.choices)
+    target = models.CharField(max_length=20, choices=CaseStatus.choices)
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("case transition")
+        verbose_name_plural = _("case transitions")
+
+    def __str__(self):
+        return f"{self.case_id}: {self.source} → {self.target} ({self.name})"
+
+
+class CaseComment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+
+    def __str__(self):
+        return f"{self.author} on {self.case_id}"
+
+
+class CaseParty(models.Model):
+    """A victim, reporter or witness. Internal only: never in any public output, and
+    the privacy gate refuses public text that names them."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(max_length=16, choices=PartyRole.choices)
+    name = models.CharField(max_length=100)
+    contact = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case party")
+        verbose_name_plural = _("case parties")
+
+    def __str__(self):
+        return f"{self.get_role_display()} on case {self.case_id}"
+
+
+class Report(models.Model):
+    """What a platform or a staff member submitted about one post."""
+
+    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="reports")
+    external_id = models.CharField(max_length=128, help_text=_("The platform's own id; unique per platform."))
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey("disposal.Account", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="reports")
+    title = models.CharField(max_length=300, blank=True)
+    content = models.TextField()
+    content_hash = models.CharField(max_length=64, db_index=True,
+                                    help_text=_("SHA-256 of the normalised text, for matching."))
+    url = models.URLField(max_length=1000, blank=True, db_index=True)
+    posted_at = models.DateTimeField()
+    content_type = models.CharField(max_length=10, choices=ContentType.choices, default=ContentType.TEXT)
+    language = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices, default=Category.RUMOUR)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=24, choices=ReportSource.choices, default=ReportSource.USER_REPORT)
+    evidence_urls = models.JSONField(default=list, blank=True)
+    views = models.PositiveBigIntegerField(default=0)
+    reposts = models.PositiveBigIntegerField(default=0)
+    comments = models.PositiveBigIntegerField(default=0)
+    likes = models.PositiveBigIntegerField(default=0)
+    match_score = models.FloatField(null=True, blank=True)
+    match_reason = models.CharField(max_length=40, blank=True)
+    submitted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        permissions = [("submit_report", "Can record a report found by office monitoring")]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "external_id"], name="report_external_id_unique_per_platform")
+        ]
+
+    def __str__(self):
+        return f"{self.platform_id}:{self.external_id}"
+
+    @property
+    def reaches_serious_threshold(self) -> bool:
+        """The 2013 judicial interpretation: 5,000 views or 500 reposts are serious circumstances."""
+        return self.views >= 5000 or self.reposts >= 500
+
+
+class EvidenceItem(models.Model):
+    """A file or web capture. The bytes are immutable: an edit may change the
+    description, never the file, its hash or its size; items are never deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=16, choices=EvidenceKind.choices, default=EvidenceKind.FILE)
+    file = models.FileField(upload_to="evidence/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    source_url = models.URLField(max_length=1000, blank=True)
+    description = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
+
+    def __str__(self):
+        return f"{self.original_name or self.file.name} ({self.sha256[:12]})"
+
+
+class Finding(models.Model):
+    """A verification finding: the verdict on the claim and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    reasoning = models.TextField()
+    sources = models.JSONField(default=list, blank=True,
+                               help_text=_("Authoritative sources: a list of {title, url, publisher}."))
+    evidence = models.ManyToManyField(EvidenceItem, blank=True, related_name="findings")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        permissions = [("record_finding", "Can record a verification finding")]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()} on case {self.case_id}"
+
+
+class Consultation(models.Model):
+    """A question to an authority (police, health commission, ...) and its answer."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
+    authority = models.CharField(max_length=16, choices=Authority.choices)
+    authority_name = models.CharField(max_length=200, help_text=_("e.g. 浦东新区卫生健康委员会"))
+    question = models.TextField()
+    due_at = models.DateTimeField()
+    asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+
+    def __str__(self):
+        return f"{self.authority_name} on case {self.case_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_answered and self.due_at < timezone.now()

@@ -1,0 +1,143 @@
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Counter(models.Model):
+    """Gap-free numbering for official references (case references, notice and bulletin numbers).
+
+    Use `core.services.counter_next`, which locks the row; never read-and-increment by hand.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+
+    def __str__(self):
+        return f"{self.name} = {self.value}"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit trail is append-only")
+
+    def delete(self):
+        raise TypeError("The audit trail is append-only")
+
+
+class AuditEvent(models.Model):
+    """One link of the append-only, hash-chained audit trail.
+
+    `hash` covers every other column and the previous event's hash, so editing,
+    deleting or reordering any event breaks the chain from that point on
+    (`manage.py audit_verify` finds the first broken link). Written by
+    `core.audit.audit_record` in the same transaction as the change it records.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(editable=False, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text=_("Username, or 'system'."))
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    case_reference = models.CharField(max_length=32, blank=True, db_index=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+
+    def compute_hash(self) -> str:
+        payload = {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "actor_id": self.actor_id,
+            "actor_label": self.actor_label,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "case_reference": self.case_reference,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit trail is append-only")
+
+
+class AuditChainHead(models.Model):
+    """The chain's tip: locked by every writer so links are added one at a time,
+    and compared by `audit_verify` so a deleted tail is noticed too."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+
+class NotificationKind(models.TextChoices):
+    CASE_TRANSITION = "case_transition", _("Case moved on")
+    CASE_ASSIGNED = "case_assigned", _("Case assigned")
+    REVIEW_REQUESTED = "review_requested", _("Review requested")
+    REVIEW_DONE = "review_done", _("Review done")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    ORDER_UPDATE = "order_update", _("Platform order update")
+    CONSULTATION_ANSWERED = "consultation_answered", _("Consultation answered")
+
+
+class Notification(models.Model):
+    """An in-app message to one user about something they must act on."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    case_reference = models.CharField(max_length=32, blank=True)
+    # Identifies what caused it, so a re-run task never notifies twice.
+    source_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="notification_once_per_source",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.title}"

@@ -1,0 +1,34 @@
+from django.db import transaction
+
+from rumorcases.core.models import Counter, Notification
+
+
+@transaction.atomic
+def counter_next(*, name: str) -> int:
+    """The next number of a gap-free series; the row lock makes concurrent callers queue."""
+    counter, _ = Counter.objects.select_for_update().get_or_create(name=name)
+    counter.value += 1
+    counter.save(update_fields=["value"])
+    return counter.value
+
+
+def notification_send(*, recipients, kind: str, title: str, body: str = "", url: str = "",
+                      case_reference: str = "", source_key: str = "") -> list[Notification]:
+    """Create one in-app notification per recipient (deduplicated by `source_key` when given).
+
+    One query to find who already has it, one bulk insert.
+    """
+    users = {user.pk: user for user in recipients if user is not None and user.is_active}
+    if source_key:
+        already = set(
+            Notification.objects.filter(recipient_id__in=users, source_key=source_key).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        users = {pk: user for pk, user in users.items() if pk not in already}
+    rows = [
+        Notification(recipient=user, kind=kind, title=title[:200], body=body, url=url,
+                     case_reference=case_reference, source_key=source_key)
+        for user in users.values()
+    ]
+    return Notification.objects.bulk_create(rows, ignore_conflicts=bool(source_key))
