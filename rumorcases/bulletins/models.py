@@ -64,8 +64,8 @@ class Bulletin(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=status, source=BulletinStatus.IN_REVIEW, target=BulletinStatus.PUBLISHED,
                     permission="bulletins.publish_bulletin")
-    def publish(self, *, by, year: int, issue_number: int):
-        self.published_by = by
+    def publish(self, *, publisher, year: int, issue_number: int):
+        self.published_by = publisher
         self.published_at = timezone.now()
         self.year = year
         self.issue_number = issue_number

@@ -83,7 +83,8 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
     resolution = models.CharField(max_length=32, choices=Resolution.choices, blank=True)
     assignee = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases")
     campaigns = models.ManyToManyField(Campaign, blank=True, related_name="cases")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="merged_cases")
     stage_started_at = models.DateTimeField(default=timezone.now)
     stage_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -124,8 +124,8 @@ class Penalty(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=status, source=PenaltyStatus.PROPOSED, target=PenaltyStatus.APPROVED,
                     permission="disposal.approve_penalty")
-    def approve(self, *, by):
-        self.approved_by = by
+    def approve(self, *, approver):
+        self.approved_by = approver
         self.approved_at = timezone.now()
 
     @fsm.transition(field=status, source=PenaltyStatus.APPROVED, target=PenaltyStatus.ORDERED,
@@ -211,8 +211,8 @@ class DisposalOrder(fsm.ConcurrentTransitionMixin, models.Model):
     @fsm.transition(field=status, source=[OrderStatus.ISSUED, OrderStatus.ACKNOWLEDGED, OrderStatus.OVERDUE,
                                           OrderStatus.REJECTED],
                     target=OrderStatus.WAIVED, permission="disposal.waive_order")
-    def waive(self, *, by, reason: str):
-        self.waived_by = by
+    def waive(self, *, waiver, reason: str):
+        self.waived_by = waiver
         self.waived_reason = reason
 
 

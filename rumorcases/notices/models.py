@@ -60,8 +60,8 @@ class DebunkNotice(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=status, source=NoticeStatus.IN_REVIEW, target=NoticeStatus.APPROVED,
                     permission="notices.review_notice")
-    def approve(self, *, by):
-        self.approved_by = by
+    def approve(self, *, approver):
+        self.approved_by = approver
         self.approved_at = timezone.now()
 
     @fsm.transition(field=status, source=[NoticeStatus.IN_REVIEW, NoticeStatus.APPROVED], target=NoticeStatus.DRAFT,
@@ -72,8 +72,8 @@ class DebunkNotice(fsm.ConcurrentTransitionMixin, models.Model):
 
     @fsm.transition(field=status, source=NoticeStatus.APPROVED, target=NoticeStatus.PUBLISHED,
                     permission="notices.publish_notice")
-    def publish(self, *, by, document_number: str):
-        self.published_by = by
+    def publish(self, *, publisher, document_number: str):
+        self.published_by = publisher
         self.published_at = timezone.now()
         self.document_number = document_number
 

@@ -1,0 +1,80 @@
+# rumorcases — the two commands a newcomer needs:
+#
+#   make run    install what is missing, migrate, load the demo data, serve on 127.0.0.1:8000
+#   make test   install what is missing, check migrations and lint, run the test suite
+#
+# Both work on a fresh Debian 12 machine as root. Settings come from the
+# environment (docs/configuration.md): with nothing set you get SQLite under
+# var/ and Celery tasks run eagerly; set DATABASE_URL to use PostgreSQL.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PYTHON      := $(VENV)/bin/python
+MANAGE      := $(PYTHON) manage.py
+PIP         := $(PYTHON) -m pip --disable-pip-version-check
+RUNSERVER   ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+# Stamps record which requirements file the venv was last installed from;
+# pip runs again only when that file changes (or the venv is new).
+REQ_STAMP      := $(VENV)/.requirements.stamp
+REQ_TEST_STAMP := $(VENV)/.requirements-test.stamp
+
+.PHONY: help run test setup setup-test system-packages messages lint clean
+
+help:
+	@echo "make run         set everything up, load demo data, serve on http://$(RUNSERVER)/"
+	@echo "make test        set everything up, check migrations, lint, run pytest (PYTEST_ARGS=...)"
+	@echo "make setup       system packages, .venv and runtime requirements"
+	@echo "make lint        ruff check ."
+	@echo "make clean       remove var/ and .venv"
+
+# --- setup ------------------------------------------------------------------
+
+system-packages:
+	@.ci/install-system-packages
+
+$(PYTHON): | system-packages
+	"$$(.ci/find-python)" -m venv $(VENV)
+
+$(REQ_STAMP): requirements.txt | $(PYTHON)
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(REQ_TEST_STAMP): requirements-test.txt $(REQ_STAMP)
+	$(PIP) install -q -r requirements-test.txt
+	@touch $@
+
+setup: system-packages $(REQ_STAMP)
+
+setup-test: setup $(REQ_TEST_STAMP)
+
+# Compile translations when there are any (.mo files are build output).
+messages: setup
+	@if find rumorcases/locale -name '*.po' 2>/dev/null | grep -q .; then \
+		$(MANAGE) compilemessages --ignore=$(VENV) --ignore=var; \
+	fi
+
+# --- the two commands -------------------------------------------------------
+
+run: setup messages
+	$(MANAGE) migrate --noinput
+	$(MANAGE) demo
+	$(MANAGE) collectstatic --noinput -v 0
+	$(MANAGE) runserver $(RUNSERVER)
+
+test: setup-test messages
+	$(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# --- other ------------------------------------------------------------------
+
+lint: setup-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf var $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""Exposure bulletins: drafting, entries, review and publication (four-eyes)."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rumorcases.bulletins.choices import BulletinStatus
+from rumorcases.bulletins.models import Bulletin, BulletinEntry
+from rumorcases.cases.choices import CaseStatus
+from rumorcases.cases.services import _invalid, require_perm
+from rumorcases.cases.workflow import case_mark_exposed
+from rumorcases.core.audit import audit_record
+from rumorcases.core.exceptions import FOUR_EYES, GUARD_FAILED, INVALID, REASON_REQUIRED, ApplicationError
+from rumorcases.core.fsm import fire
+from rumorcases.core.services import counter_next
+from rumorcases.disposal.choices import PenaltyStatus
+
+
+def _require_draft(bulletin: Bulletin) -> None:
+    if bulletin.status != BulletinStatus.DRAFT:
+        raise ApplicationError(INVALID, _("Only a draft bulletin can be changed."), status_code=409)
+
+
+@transaction.atomic
+def bulletin_create(*, by, title: str, period_start, period_end, introduction: str = "",
+                    title_en: str = "") -> Bulletin:
+    require_perm(by, "bulletins.draft_bulletin")
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = [_("This field is required.")]
+    if period_start is None or period_end is None:
+        errors["period_end"] = [_("The period needs a start and an end.")]
+    elif period_end < period_start:
+        errors["period_end"] = [_("The period ends before it starts.")]
+    if errors:
+        raise _invalid(errors)
+    bulletin = Bulletin.objects.create(title=title.strip(), title_en=title_en.strip(), period_start=period_start,
+                                       period_end=period_end, introduction=introduction.strip(), drafted_by=by)
+    audit_record(actor=by, action="bulletin.drafted", obj=bulletin,
+                 data={"period": [period_start.isoformat(), period_end.isoformat()]})
+    return bulletin
+
+
+def measures_summary(case) -> str:
+    """The accounts acted on, by platform and measure, as the public may read it. One query."""
+    lines = []
+    penalties = case.penalties.filter(status=PenaltyStatus.EXECUTED).select_related("account__platform")
+    for penalty in penalties.order_by("account__platform__name", "id"):
+        account = penalty.account
+        days = _("%(n)s days") % {"n": penalty.duration_days} if penalty.duration_days else ""
+        lines.append(" ".join(filter(None, [f"{account.platform.name}", f"@{account.handle or account.display_name}",
+                                            str(penalty.get_measure_display()), days])))
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def bulletin_add_entry(*, bulletin: Bulletin, case, by, headline: str, rumour_summary: str, finding_summary: str,
+                       measures: str | None = None) -> BulletinEntry:
+    """Add a case waiting for exposure; the measures line defaults to its executed penalties."""
+    require_perm(by, "bulletins.draft_bulletin")
+    _require_draft(bulletin)
+    errors = {}
+    if case.status != CaseStatus.EXPOSING:
+        errors["case"] = [_("Only cases waiting for exposure can be added.")]
+    elif bulletin.entries.filter(case=case).exists():
+        errors["case"] = [_("The case is already in this bulletin.")]
+    for name, value in (("headline", headline), ("rumour_summary", rumour_summary),
+                        ("finding_summary", finding_summary)):
+        if not (value or "").strip():
+            errors[name] = [_("This field is required.")]
+    if errors:
+        raise _invalid(errors)
+    position = bulletin.entries.count() + 1
+    entry = BulletinEntry.objects.create(
+        bulletin=bulletin, case=case, position=position, headline=headline.strip()[:200],
+        rumour_summary=rumour_summary.strip(), finding_summary=finding_summary.strip(),
+        measures_summary=measures.strip() if measures is not None else measures_summary(case),
+    )
+    audit_record(actor=by, action="bulletin.entry_added", obj=bulletin, case_reference=case.reference,
+                 data={"entry": entry.pk})
+    return entry
+
+
+@transaction.atomic
+def bulletin_remove_entry(*, entry: BulletinEntry, by) -> None:
+    require_perm(by, "bulletins.draft_bulletin")
+    _require_draft(entry.bulletin)
+    audit_record(actor=by, action="bulletin.entry_removed", obj=entry.bulletin, case_reference=entry.case.reference,
+                 data={"entry": entry.pk})
+    entry.delete()
+
+
+@transaction.atomic
+def bulletin_submit(*, bulletin: Bulletin, by) -> Bulletin:
+    if not bulletin.entries.exists():
+        raise ApplicationError(GUARD_FAILED, _("A bulletin needs at least one entry."))
+    fire(bulletin, "submit", by=by, update_fields=["submitted_at"])
+    audit_record(actor=by, action="bulletin.submitted", obj=bulletin)
+    return bulletin
+
+
+@transaction.atomic
+def bulletin_send_back(*, bulletin: Bulletin, by, comments: str) -> Bulletin:
+    if not (comments or "").strip():
+        raise ApplicationError(REASON_REQUIRED, _("Say what must change."),
+                               fields={"comments": [_("This field is required.")]})
+    fire(bulletin, "send_back", by=by, update_fields=["review_comments"], comments=comments.strip())
+    audit_record(actor=by, action="bulletin.sent_back", obj=bulletin, data={"comments": comments.strip()})
+    return bulletin
+
+
+@transaction.atomic
+def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
+    """Approve and publish: numbered in the year's series, and every case in it closes as exposed."""
+    if by is not None and by.pk == bulletin.drafted_by_id:
+        raise ApplicationError(FOUR_EYES, _("You drafted this bulletin; someone else must approve it."),
+                               status_code=403)
+    entries = list(bulletin.entries.select_related("case"))
+    if not entries:
+        raise ApplicationError(GUARD_FAILED, _("A bulletin needs at least one entry."))
+    waiting = [e.case.reference for e in entries if e.case.status != CaseStatus.EXPOSING]
+    if waiting:
+        raise ApplicationError(GUARD_FAILED, _("These cases are no longer waiting for exposure: %(refs)s")
+                               % {"refs": ", ".join(waiting)})
+    year = timezone.localdate().year
+    fire(bulletin, "publish", by=by, update_fields=["published_by", "published_at", "year", "issue_number"],
+         publisher=by, year=year, issue_number=counter_next(name=f"bulletin-{year}"))
+    audit_record(actor=by, action="bulletin.published", obj=bulletin,
+                 data={"issue": f"{bulletin.year}-{bulletin.issue_number}",
+                       "cases": [e.case.reference for e in entries]})
+    for entry in entries:
+        case_mark_exposed(case=entry.case, by=by, system=True,
+                          reason=_("Published in bulletin %(year)s-%(n)s") % {"year": year, "n": bulletin.issue_number})
+    return bulletin

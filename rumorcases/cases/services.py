@@ -1,0 +1,530 @@
+"""Every write to cases, reports, evidence, findings and consultations.
+
+Transitions of the case workflow live in `cases.workflow`.
+"""
+
+import hashlib
+import mimetypes
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import magic
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rumorcases.cases import deadlines, matching
+from rumorcases.cases.choices import (
+    Authority,
+    CaseStatus,
+    Category,
+    ContentType,
+    EvidenceKind,
+    PartyRole,
+    Priority,
+    ReportSource,
+    Verdict,
+)
+from rumorcases.cases.models import Campaign, Case, CaseComment, CaseParty, Consultation, EvidenceItem, Finding, Report
+from rumorcases.core import roles
+from rumorcases.core.audit import audit_record
+from rumorcases.core.exceptions import (
+    EVIDENCE_TOO_LARGE,
+    EVIDENCE_TYPE_FORBIDDEN,
+    INVALID,
+    NOT_YOUR_ROLE,
+    ApplicationError,
+)
+from rumorcases.core.models import NotificationKind
+from rumorcases.core.services import counter_next, notification_send
+
+# --- helpers ---------------------------------------------------------------
+
+
+def require_perm(user, perm: str) -> None:
+    """Raise `not_your_role` unless `user` holds `perm` (through a role)."""
+    if user is None or not user.is_authenticated or not user.has_perm(perm):
+        raise ApplicationError(NOT_YOUR_ROLE, _("Your role may not do this."), status_code=403)
+
+
+def _invalid(errors: dict) -> ApplicationError:
+    return ApplicationError(INVALID, _("Some fields are not valid."), fields=errors)
+
+
+def _require_open(case: Case) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise ApplicationError(INVALID, _("Case %(ref)s is closed.") % {"ref": case.reference}, status_code=409)
+
+
+def _next_case_reference() -> str:
+    year = timezone.localdate().year
+    return f"RC-{year}-{counter_next(name=f'case-{year}'):06d}"
+
+
+# --- cases -------------------------------------------------------------------
+
+
+def _case_create(*, title: str, claim: str, category: str, priority: str, by, campaigns=()) -> Case:
+    now = timezone.now()
+    case = Case.objects.create(
+        reference=_next_case_reference(), title=title[:200], claim=claim, category=category, priority=priority,
+        created_by=by, stage_started_at=now,
+        stage_deadline=deadlines.stage_deadline(CaseStatus.DISCOVERED, priority, now),
+    )
+    if campaigns:
+        case.campaigns.set(campaigns)
+    audit_record(actor=by, action="case.opened", obj=case, case_reference=case.reference,
+                 data={"title": case.title, "priority": priority, "category": category})
+    return case
+
+
+@transaction.atomic
+def case_open(*, by, title: str, claim: str, category: str = Category.RUMOUR, priority: str = Priority.P3,
+              campaigns=()) -> Case:
+    """A supervisor opens a case directly, without a report."""
+    require_perm(by, "cases.open_case")
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = [_("This field is required.")]
+    if not (claim or "").strip():
+        errors["claim"] = [_("This field is required.")]
+    if category not in Category.values:
+        errors["category"] = [_("Unknown category.")]
+    if priority not in Priority.values:
+        errors["priority"] = [_("Unknown priority.")]
+    if errors:
+        raise _invalid(errors)
+    return _case_create(title=title.strip(), claim=claim.strip(), category=category, priority=priority, by=by,
+                        campaigns=campaigns)
+
+
+@transaction.atomic
+def case_set_priority(*, case: Case, priority: str, by, reason: str = "") -> Case:
+    """Change priority; the current stage's deadline is recomputed from when the stage started."""
+    if by is not None:
+        require_perm(by, "cases.assign_case")
+    if priority not in Priority.values:
+        raise _invalid({"priority": [_("Unknown priority.")]})
+    _require_open(case)
+    old = case.priority
+    case.priority = priority
+    case.stage_deadline = deadlines.stage_deadline(case.status, priority, case.stage_started_at)
+    case.save(update_fields=["priority", "stage_deadline", "updated_at"])
+    audit_record(actor=by, action="case.priority_changed", obj=case, case_reference=case.reference,
+                 data={"from": old, "to": priority, "reason": reason})
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case: Case, assignee, by) -> Case:
+    require_perm(by, "cases.assign_case")
+    if assignee is not None and not assignee.groups.exclude(name=roles.AUDITOR).exists():
+        raise _invalid({"assignee": [_("Cases can be assigned only to office staff with a working role.")]})
+    case.assignee = assignee
+    case.save(update_fields=["assignee", "updated_at"])
+    audit_record(actor=by, action="case.assigned", obj=case, case_reference=case.reference,
+                 data={"assignee": assignee.get_username() if assignee else None})
+    if assignee is not None:
+        transaction.on_commit(lambda: notification_send(
+            recipients=[assignee], kind=NotificationKind.CASE_ASSIGNED,
+            title=_("Case %(ref)s was assigned to you") % {"ref": case.reference}, case_reference=case.reference,
+        ))
+    return case
+
+
+@transaction.atomic
+def case_tag_campaigns(*, case: Case, campaigns: list[Campaign], by) -> Case:
+    require_perm(by, "cases.work_case")
+    case.campaigns.set(campaigns)
+    audit_record(actor=by, action="case.campaigns_set", obj=case, case_reference=case.reference,
+                 data={"campaigns": sorted(c.slug for c in campaigns)})
+    return case
+
+
+@transaction.atomic
+def case_comment_add(*, case: Case, body: str, by) -> CaseComment:
+    require_perm(by, "cases.work_case")
+    if not (body or "").strip():
+        raise _invalid({"body": [_("This field is required.")]})
+    comment = CaseComment.objects.create(case=case, author=by, body=body.strip())
+    audit_record(actor=by, action="case.commented", obj=comment, case_reference=case.reference)
+    return comment
+
+
+@transaction.atomic
+def case_party_add(*, case: Case, role: str, name: str, contact: str = "", notes: str = "", by) -> CaseParty:
+    """Record a victim, reporter or witness (internal; feeds the privacy gate)."""
+    require_perm(by, "cases.add_caseparty")
+    errors = {}
+    if role not in PartyRole.values:
+        errors["role"] = [_("Unknown role.")]
+    if not (name or "").strip():
+        errors["name"] = [_("This field is required.")]
+    if errors:
+        raise _invalid(errors)
+    party = CaseParty.objects.create(case=case, role=role, name=name.strip(), contact=contact, notes=notes)
+    # The audit trail names the role only: it must not become a copy of personal data.
+    audit_record(actor=by, action="case.party_added", obj=party, case_reference=case.reference, data={"role": role})
+    return party
+
+
+# --- reports -----------------------------------------------------------------
+
+
+@dataclass
+class AuthorInput:
+    account_id: str
+    handle: str = ""
+    display_name: str = ""
+    account_type: str = "individual"
+    followers: int = 0
+    verified: bool = False
+
+
+@dataclass
+class ReportInput:
+    external_id: str
+    content: str
+    posted_at: datetime
+    url: str = ""
+    title: str = ""
+    content_type: str = ContentType.TEXT
+    language: str = ""
+    author: AuthorInput | None = None
+    views: int = 0
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    category: str = Category.RUMOUR
+    reason: str = ""
+    source: str = ReportSource.USER_REPORT
+    evidence_urls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    report: Report
+    outcome: str  # created / existing / updated
+    case: Case
+
+
+METRICS = ("views", "reposts", "comments", "likes")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def report_validate(data: ReportInput) -> None:
+    """Field-by-field checks; raises `invalid` with every problem at once."""
+    from rumorcases.disposal.choices import AccountType
+
+    errors: dict[str, list[str]] = {}
+    if not (data.external_id or "").strip():
+        errors["external_id"] = [_("This field is required.")]
+    elif len(data.external_id) > 128:
+        errors["external_id"] = [_("At most 128 characters.")]
+    if not (data.content or "").strip():
+        errors["content"] = [_("This field is required.")]
+    if not isinstance(data.posted_at, datetime) or timezone.is_naive(data.posted_at):
+        errors["posted_at"] = [_("A date and time with a time zone is required.")]
+    if data.url and (len(data.url) > 1000 or not _URL.match(data.url)):
+        errors["url"] = [_("Enter a valid http(s) URL of at most 1,000 characters.")]
+    if len(data.title or "") > 300:
+        errors["title"] = [_("At most 300 characters.")]
+    for name, allowed in (("content_type", ContentType.values), ("category", Category.values),
+                          ("source", ReportSource.values)):
+        if getattr(data, name) not in allowed:
+            errors[name] = [_("Unknown value.")]
+    for name in METRICS:
+        value = getattr(data, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors[name] = [_("A whole number, zero or more.")]
+    if data.author is not None:
+        if not (data.author.account_id or "").strip():
+            errors["author.account_id"] = [_("This field is required.")]
+        if data.author.account_type not in AccountType.values:
+            errors["author.account_type"] = [_("Unknown value.")]
+        if not isinstance(data.author.followers, int) or data.author.followers < 0:
+            errors["author.followers"] = [_("A whole number, zero or more.")]
+    if not isinstance(data.evidence_urls, list) or any(not _URL.match(str(u)) for u in data.evidence_urls):
+        errors["evidence_urls"] = [_("A list of http(s) URLs.")]
+    if errors:
+        raise _invalid(errors)
+
+
+def _serious_spread(data) -> bool:
+    return data.views >= 5000 or data.reposts >= 500
+
+
+@transaction.atomic
+def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestResult:
+    """Store a report (idempotent on platform + external_id) and attach it to its case.
+
+    Resubmitting the same report answers `existing`; new spread figures answer `updated`;
+    different content under the same external_id is a `conflict` (409).
+    """
+    from rumorcases.disposal.services import account_upsert
+
+    report_validate(data)
+    existing = Report.objects.select_related("case").filter(platform=platform, external_id=data.external_id).first()
+    if existing is not None:
+        return _report_resubmitted(existing, data, submitted_by)
+    author = account_upsert(platform=platform, **vars(data.author)) if data.author else None
+    found = matching.match_report(url=data.url, text=data.content)
+    serious = _serious_spread(data)
+    case = found.case
+    if case is None:
+        first_line = (data.title or data.content).strip().splitlines()[0]
+        case = _case_create(title=first_line[:80], claim=data.content.strip()[:2000], category=data.category,
+                            priority=Priority.P1 if serious else Priority.P3, by=submitted_by)
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                platform=platform, external_id=data.external_id, case=case, author=author, title=data.title,
+                content=data.content, content_hash=matching.content_hash(data.content), url=data.url,
+                posted_at=data.posted_at, content_type=data.content_type, language=data.language,
+                category=data.category, reason=data.reason, source=data.source, evidence_urls=data.evidence_urls,
+                views=data.views, reposts=data.reposts, comments=data.comments, likes=data.likes,
+                match_score=found.score if found.case else None, match_reason=found.reason or "new_case",
+                submitted_by=submitted_by,
+            )
+    except IntegrityError:
+        # The same report arrived twice at once; the other request stored it first.
+        existing = Report.objects.select_related("case").get(platform=platform, external_id=data.external_id)
+        return _report_resubmitted(existing, data, submitted_by)
+    audit_record(actor=submitted_by, action="report.received", obj=report, case_reference=case.reference,
+                 data={"platform": platform.slug, "external_id": data.external_id, "match": found.reason or "new_case"})
+    if serious and case.priority != Priority.P1 and case.status != CaseStatus.CLOSED:
+        case_set_priority(case=case, priority=Priority.P1, by=None, reason="spread past the legal threshold")
+    return IngestResult(report=report, outcome="created", case=case)
+
+
+def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> IngestResult:
+    if report.content_hash != matching.content_hash(data.content):
+        raise ApplicationError(
+            "conflict",
+            _("Report %(id)s was submitted before with different content.") % {"id": data.external_id},
+            fields={"content": [_("Differs from the content stored under this external_id.")]}, status_code=409,
+        )
+    changed = {name: getattr(data, name) for name in METRICS if getattr(data, name) != getattr(report, name)}
+    if not changed:
+        return IngestResult(report=report, outcome="existing", case=report.case)
+    for name, value in changed.items():
+        setattr(report, name, value)
+    report.save(update_fields=[*changed, "updated_at"])
+    audit_record(actor=submitted_by, action="report.metrics_updated", obj=report,
+                 case_reference=report.case.reference, data=changed)
+    if _serious_spread(report) and report.case.priority != Priority.P1 and report.case.status != CaseStatus.CLOSED:
+        case_set_priority(case=report.case, priority=Priority.P1, by=None, reason="spread past the legal threshold")
+    return IngestResult(report=report, outcome="updated", case=report.case)
+
+
+@transaction.atomic
+def report_submit_by_staff(*, by, platform, data: ReportInput) -> IngestResult:
+    """A post found by the office's own monitoring, recorded as a report."""
+    require_perm(by, "cases.submit_report")
+    data.source = ReportSource.STAFF_MONITORING
+    if not data.external_id:
+        data.external_id = f"office-{uuid.uuid4().hex[:16]}"
+    return report_ingest(platform=platform, data=data, submitted_by=by)
+
+
+# --- evidence ----------------------------------------------------------------
+
+_SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def _clean_name(name: str) -> str:
+    base = os.path.basename((name or "").replace("\\", "/"))
+    return _SAFE_NAME.sub("_", base).strip(" .")[:200] or "upload"
+
+
+def _read_capped(upload) -> bytes:
+    cap = settings.EVIDENCE_MAX_BYTES
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > cap:
+        raise ApplicationError(EVIDENCE_TOO_LARGE, _("The file is larger than the %(cap)s-byte limit.") % {"cap": cap},
+                               fields={"file": [_("Too large.")]}, status_code=413)
+    chunks, total = [], 0
+    source = upload.chunks() if hasattr(upload, "chunks") else iter([upload.read()])
+    for chunk in source:
+        total += len(chunk)
+        if total > cap:
+            raise ApplicationError(EVIDENCE_TOO_LARGE,
+                                   _("The file is larger than the %(cap)s-byte limit.") % {"cap": cap},
+                                   fields={"file": [_("Too large.")]}, status_code=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def evidence_detect_type(content: bytes) -> str:
+    """The content type read from the bytes themselves, never from the file name."""
+    return magic.from_buffer(content[:65536], mime=True)
+
+
+def evidence_add(*, case: Case, upload, by, original_name: str = "", kind: str = EvidenceKind.FILE,
+                 source_url: str = "", description: str = "", report: Report | None = None) -> EvidenceItem:
+    """Store an evidence file: hash and size from the bytes, type from the content, size capped.
+
+    The file gets a fresh random name, so nothing is ever overwritten.
+    """
+    require_perm(by, "cases.work_case")
+    _require_open(case)
+    if kind not in EvidenceKind.values:
+        raise _invalid({"kind": [_("Unknown value.")]})
+    if source_url and not _URL.match(source_url):
+        raise _invalid({"source_url": [_("Enter a valid http(s) URL.")]})
+    if report is not None and report.case_id != case.pk:
+        raise _invalid({"report": [_("The report belongs to another case.")]})
+    content = _read_capped(upload)
+    if not content:
+        raise _invalid({"file": [_("The file is empty.")]})
+    detected = evidence_detect_type(content)
+    if detected not in settings.EVIDENCE_ALLOWED_TYPES:
+        raise ApplicationError(EVIDENCE_TYPE_FORBIDDEN,
+                               _("Files of type %(type)s are not accepted as evidence.") % {"type": detected},
+                               fields={"file": [_("Type not accepted.")]}, status_code=415)
+    digest = hashlib.sha256(content).hexdigest()
+    extension = mimetypes.guess_extension(detected) or ""
+    now = timezone.localtime()
+    stored_name = default_storage.save(f"evidence/{now:%Y/%m}/{uuid.uuid4().hex}{extension}", ContentFile(content))
+    try:
+        with transaction.atomic():
+            item = EvidenceItem.objects.create(
+                case=case, report=report, kind=kind, file=stored_name,
+                original_name=_clean_name(original_name or getattr(upload, "name", "")), sha256=digest,
+                size=len(content), content_type=detected, source_url=source_url, description=description,
+                uploaded_by=by,
+            )
+            audit_record(actor=by, action="evidence.added", obj=item, case_reference=case.reference,
+                         data={"sha256": digest, "size": len(content), "content_type": detected})
+    except Exception:
+        default_storage.delete(stored_name)
+        raise
+    return item
+
+
+@transaction.atomic
+def evidence_update_description(*, item: EvidenceItem, description: str, by) -> EvidenceItem:
+    """The only edit evidence allows: its description. The bytes and their hash never change."""
+    require_perm(by, "cases.work_case")
+    item.description = description
+    item.save(update_fields=["description"])
+    audit_record(actor=by, action="evidence.described", obj=item, case_reference=item.case.reference)
+    return item
+
+
+# --- verification --------------------------------------------------------------
+
+
+def _clean_sources(sources) -> list[dict]:
+    if not isinstance(sources, list):
+        raise _invalid({"sources": [_("A list of sources.")]})
+    cleaned = []
+    for source in sources:
+        if not isinstance(source, dict) or not str(source.get("title", "")).strip():
+            raise _invalid({"sources": [_("Each source needs a title.")]})
+        url = str(source.get("url", "")).strip()
+        if url and not _URL.match(url):
+            raise _invalid({"sources": [_("Enter valid http(s) URLs.")]})
+        cleaned.append({"title": str(source["title"]).strip(), "url": url,
+                        "publisher": str(source.get("publisher", "")).strip()})
+    return cleaned
+
+
+@transaction.atomic
+def finding_record(*, case: Case, verdict: str, reasoning: str, by, sources=None, evidence=()) -> Finding:
+    require_perm(by, "cases.record_finding")
+    if case.status != CaseStatus.VERIFYING:
+        raise ApplicationError(INVALID, _("Findings are recorded while the case is being verified."),
+                               status_code=409)
+    errors = {}
+    if verdict not in Verdict.values:
+        errors["verdict"] = [_("Unknown verdict.")]
+    if not (reasoning or "").strip():
+        errors["reasoning"] = [_("This field is required.")]
+    evidence = list(evidence)
+    if any(item.case_id != case.pk for item in evidence):
+        errors["evidence"] = [_("Evidence must belong to this case.")]
+    if errors:
+        raise _invalid(errors)
+    finding = Finding.objects.create(case=case, verdict=verdict, reasoning=reasoning.strip(),
+                                     sources=_clean_sources(sources or []), recorded_by=by)
+    finding.evidence.set(evidence)
+    audit_record(actor=by, action="finding.recorded", obj=finding, case_reference=case.reference,
+                 data={"verdict": verdict, "evidence": [item.sha256 for item in evidence]})
+    return finding
+
+
+@transaction.atomic
+def consultation_ask(*, case: Case, authority: str, authority_name: str, question: str, due_at, by) -> Consultation:
+    require_perm(by, "cases.work_case")
+    _require_open(case)
+    errors = {}
+    if authority not in Authority.values:
+        errors["authority"] = [_("Unknown authority.")]
+    if not (authority_name or "").strip():
+        errors["authority_name"] = [_("This field is required.")]
+    if not (question or "").strip():
+        errors["question"] = [_("This field is required.")]
+    if due_at is None or timezone.is_naive(due_at) or due_at <= timezone.now():
+        errors["due_at"] = [_("A due date in the future is required.")]
+    if errors:
+        raise _invalid(errors)
+    consultation = Consultation.objects.create(case=case, authority=authority, authority_name=authority_name.strip(),
+                                               question=question.strip(), due_at=due_at, asked_by=by)
+    audit_record(actor=by, action="consultation.asked", obj=consultation, case_reference=case.reference,
+                 data={"authority": authority, "due_at": due_at.isoformat()})
+    return consultation
+
+
+@transaction.atomic
+def consultation_answer(*, consultation: Consultation, answer: str, by) -> Consultation:
+    require_perm(by, "cases.work_case")
+    consultation = Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
+    if consultation.is_answered:
+        raise ApplicationError(INVALID, _("This consultation was already answered."), status_code=409)
+    if not (answer or "").strip():
+        raise _invalid({"answer": [_("This field is required.")]})
+    consultation.answer = answer.strip()
+    consultation.answered_at = timezone.now()
+    consultation.answer_recorded_by = by
+    consultation.save(update_fields=["answer", "answered_at", "answer_recorded_by"])
+    audit_record(actor=by, action="consultation.answered", obj=consultation,
+                 case_reference=consultation.case.reference)
+    return consultation
+
+
+# --- notifications -------------------------------------------------------------
+
+# Who must act when a case arrives in a state.
+NEXT_ROLE = {
+    CaseStatus.VERIFYING: roles.VERIFIER,
+    CaseStatus.DEBUNKING: roles.NOTICE_EDITOR,
+    CaseStatus.DISPOSING: roles.DISPOSAL_OFFICER,
+    CaseStatus.EXPOSING: roles.PUBLISHER,
+}
+
+
+def notification_for_transition(*, transition):
+    """Notify the role that acts next (and the assignee). Idempotent per transition."""
+    case = transition.case
+    user_model = get_user_model()
+    recipients = []
+    role = NEXT_ROLE.get(transition.target)
+    if role:
+        recipients.extend(user_model.objects.filter(groups__name=role, is_active=True))
+    if case.assignee_id:
+        recipients.append(case.assignee)
+    recipients = [u for u in recipients if u.pk != transition.actor_id]
+    return notification_send(
+        recipients=recipients, kind=NotificationKind.CASE_TRANSITION,
+        title=_("%(ref)s is now %(state)s") % {"ref": case.reference, "state": CaseStatus(transition.target).label},
+        body=transition.reason, case_reference=case.reference, url=case.get_absolute_url(),
+        source_key=f"case-transition:{transition.pk}",
+    )

@@ -1,0 +1,87 @@
+"""Firing django-fsm transitions the same way everywhere.
+
+`fire` gives every refusal its own `ApplicationError` code and message, in the order
+staff need them: not possible from this state, not your role, guard not met; and
+turns a lost race into "changed meanwhile".
+"""
+
+import django_fsm as fsm
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rumorcases.core.exceptions import (
+    CHANGED_MEANWHILE,
+    GUARD_FAILED,
+    NOT_YOUR_ROLE,
+    TRANSITION_NOT_ALLOWED,
+    ApplicationError,
+)
+
+
+def _transition_meta(obj, name: str):
+    method = getattr(obj, name)
+    meta = method._django_fsm
+    state = meta.field.get_state(obj)
+    return method, meta, state
+
+
+def refusal(obj, name: str, user, *, system: bool = False) -> ApplicationError | None:
+    """Why `user` may not fire transition `name` on `obj` now, or None if they may.
+
+    Runs each guard condition (a query each, usually).
+    """
+    method, meta, state = _transition_meta(obj, name)
+    if not meta.has_transition(state):
+        return ApplicationError(
+            TRANSITION_NOT_ALLOWED,
+            _("“%(name)s” is not possible from state “%(state)s”.") % {"name": name, "state": state},
+            status_code=409,
+        )
+    if not system and (user is None or not meta.has_transition_perm(obj, state, user)):
+        return ApplicationError(NOT_YOUR_ROLE, _("Your role may not do “%(name)s”.") % {"name": name},
+                                status_code=403)
+    transition = meta.get_transition(state)
+    for condition in transition.conditions or []:
+        if not condition(obj):
+            return ApplicationError(GUARD_FAILED, str(getattr(condition, "message", condition.__name__)))
+    return None
+
+
+def changed_meanwhile(obj) -> ApplicationError:
+    return ApplicationError(
+        CHANGED_MEANWHILE,
+        _("%(object)s changed meanwhile; reload it and try again.") % {"object": obj._meta.verbose_name.capitalize()},
+        status_code=409,
+    )
+
+
+def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, checked: bool = False, **kwargs):
+    """Check, run transition `name` and save `obj` in a savepoint. Returns the source state.
+
+    `update_fields` are the fields the transition method sets besides the state field;
+    `checked` says the caller has just run `refusal` itself.
+    On any failure the instance is reloaded, so callers never see a half-moved object.
+    """
+    problem = None if checked else refusal(obj, name, by, system=system)
+    if problem is not None:
+        raise problem
+    method, meta, source = _transition_meta(obj, name)
+    try:
+        with transaction.atomic():
+            method(**kwargs)
+            obj.save(update_fields=[meta.field.name, *update_fields])
+    except fsm.ConcurrentTransition:
+        obj.refresh_from_db()
+        raise changed_meanwhile(obj) from None
+    except Exception:
+        if obj.pk:
+            obj.refresh_from_db()
+        raise
+    return source
+
+
+def available_transitions(obj, user) -> list[str]:
+    """Names of the transitions `user` may fire on `obj` right now (the UI's buttons)."""
+    field_name = next(f.name for f in obj._meta.fields if isinstance(f, fsm.FSMFieldMixin))
+    getter = getattr(obj, f"get_available_user_{field_name}_transitions")
+    return [t.name for t in getter(user)]
