@@ -77,10 +77,9 @@ class CaseBuilder:
 
     def discovered(self, content=None):
         self._n += 1
-        result = case_services.report_ingest(
-            platform=self.platform,
-            data=report_input(external_id=f"b-{self._n}", content=content or f"谣言内容第{self._n}号：某地发生重大事故"),
-        )
+        content = content or f"谣言内容第{self._n}号：某地发生重大事故"
+        result = case_services.report_ingest(platform=self.platform,
+                                             data=report_input(external_id=f"b-{self._n}", content=content))
         return result.case
 
     def verifying(self):
