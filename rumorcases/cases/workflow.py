@@ -47,7 +47,7 @@ def _transition(*, case: Case, name: str, by, reason: str = "", system: bool = F
         source = fire(case, name, by=by, system=system, checked=True,
                       update_fields=CASE_FIELDS_SET_BY_TRANSITIONS, **kwargs)
         record = CaseTransition.objects.create(
-            case=case, name=name, source=source, target=case.status, actor=by if not system else None,
+            case=case, name=name, source=source, target=case.status, actor=by,
             reason=reason, data=data or {}, created_at=now,
         )
         audit_record(

@@ -25,7 +25,10 @@ def audit_record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # a flushed database (migrations create the row)
+        AuditChainHead.objects.bulk_create([AuditChainHead(id=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(id=1)
     event = AuditEvent(
         seq=head.last_seq + 1,
         occurred_at=timezone.now(),

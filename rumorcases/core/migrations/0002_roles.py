@@ -1,6 +1,11 @@
 from django.db import migrations
 
 
+def create_chain_head(apps, schema_editor):
+    # Exists from the start, so writers only ever lock it and never race to create it.
+    apps.get_model("core", "AuditChainHead").objects.get_or_create(id=1)
+
+
 def create_roles(apps, schema_editor):
     from rumorcases.core.roles import sync_roles
 
@@ -18,4 +23,7 @@ class Migration(migrations.Migration):
         ("platforms", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(create_chain_head, migrations.RunPython.noop),
+        migrations.RunPython(create_roles, migrations.RunPython.noop),
+    ]
