@@ -279,7 +279,7 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
     serious = _serious_spread(data)
     case = found.case
     if case is None:
-        first_line = (data.title or data.content).strip().splitlines()[0]
+        first_line = ((data.title or "").strip() or data.content.strip()).splitlines()[0]
         case = _case_create(title=first_line[:80], claim=data.content.strip()[:2000], category=data.category,
                             priority=Priority.P1 if serious else Priority.P3, by=submitted_by)
     try:
@@ -305,12 +305,17 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
 
 
 def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> IngestResult:
+    from rumorcases.disposal.services import account_upsert
+
     if report.content_hash != matching.content_hash(data.content):
         raise ApplicationError(
             "conflict",
             _("Report %(id)s was submitted before with different content.") % {"id": data.external_id},
             fields={"content": [_("Differs from the content stored under this external_id.")]}, status_code=409,
         )
+    if data.author is not None and report.author is not None \
+            and report.author.platform_account_id == data.author.account_id:
+        account_upsert(platform=report.platform, **vars(data.author))  # fresh follower figures
     changed = {name: getattr(data, name) for name in METRICS if getattr(data, name) != getattr(report, name)}
     if not changed:
         return IngestResult(report=report, outcome="existing", case=report.case)

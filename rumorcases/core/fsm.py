@@ -5,6 +5,8 @@ staff need them: not possible from this state, not your role, guard not met; and
 turns a lost race into "changed meanwhile".
 """
 
+import threading
+
 import django_fsm as fsm
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -16,6 +18,17 @@ from rumorcases.core.exceptions import (
     TRANSITION_NOT_ALLOWED,
     ApplicationError,
 )
+
+# django-fsm's `refresh_from_db` turns the state field's `protected` flag off and on again
+# around the reload. The flag lives on the field, shared by every thread of the process, so two
+# threads reloading at once (two workers losing the same race) make one of them fail with
+# "Direct status modification is not allowed". Reloads here take turns.
+_RELOAD_LOCK = threading.Lock()
+
+
+def _reload(obj) -> None:
+    with _RELOAD_LOCK:
+        obj.refresh_from_db()
 
 
 def _transition_meta(obj, name: str):
@@ -43,6 +56,12 @@ def refusal(obj, name: str, user, *, system: bool = False) -> ApplicationError |
     transition = meta.get_transition(state)
     for condition in transition.conditions or []:
         if not condition(obj):
+            # Guards read the database, the state comes from the instance: when another
+            # transition has just won the race, its effects fail the guard (a published
+            # notice is no longer "approved"), and the truthful answer is "changed meanwhile".
+            if obj.pk is not None and type(obj)._base_manager.filter(pk=obj.pk).exclude(
+                    **{meta.field.attname: state}).exists():
+                return changed_meanwhile(obj)
             return ApplicationError(GUARD_FAILED, str(getattr(condition, "message", condition.__name__)))
     return None
 
@@ -71,11 +90,11 @@ def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, 
             method(**kwargs)
             obj.save(update_fields=[meta.field.name, *update_fields])
     except fsm.ConcurrentTransition:
-        obj.refresh_from_db()
+        _reload(obj)
         raise changed_meanwhile(obj) from None
     except Exception:
         if obj.pk:
-            obj.refresh_from_db()
+            _reload(obj)
         raise
     return source
 

@@ -133,6 +133,10 @@ class Penalty(fsm.ConcurrentTransitionMixin, models.Model):
     def order(self):
         pass
 
+    @fsm.transition(field=status, source=PenaltyStatus.ORDERED, target=PenaltyStatus.APPROVED)
+    def release(self):
+        """Its order was rejected or waived without it being carried out: it may be ordered again."""
+
     @fsm.transition(field=status, source=PenaltyStatus.ORDERED, target=PenaltyStatus.EXECUTED)
     def execute(self, *, at):
         self.executed_at = at

@@ -89,9 +89,9 @@ def penalty_propose(*, case, account: Account, role: str, measure: str, legal_pr
         errors["measure"] = [_("Unknown measure.")]
     elif measure in MEASURES_WITH_DURATION and not duration_days:
         errors["duration_days"] = [_("This measure needs a duration in days.")]
-    elif measure not in MEASURES_WITH_DURATION and duration_days:
+    elif measure not in MEASURES_WITH_DURATION and duration_days is not None:
         errors["duration_days"] = [_("This measure has no duration.")]
-    if duration_days is not None and (duration_days < 0 or duration_days > 3650):
+    elif duration_days is not None and not 1 <= duration_days <= 3650:
         errors["duration_days"] = [_("Between 1 and 3,650 days.")]
     if legal_provision is None or not legal_provision.active:
         errors["legal_provision"] = [_("Cite an active provision from the catalogue.")]
@@ -187,7 +187,9 @@ def order_issue(*, case, platform, due_at, by, items: list[dict], instructions: 
                 rows.append(OrderItem(kind=kind, report=report, url=item.get("url") or (report.url if report else ""),
                                       account=report.author if report else None))
         elif kind == OrderItemKind.ACT_ON_ACCOUNT:
-            if penalty is None or penalty.case_id != case.pk or penalty.account.platform_id != platform.pk:
+            if penalty is not None and any(row.penalty_id == penalty.pk for row in rows):
+                errors[f"items.{index}"] = [_("This penalty is already an item of the order.")]
+            elif penalty is None or penalty.case_id != case.pk or penalty.account.platform_id != platform.pk:
                 errors[f"items.{index}"] = [_("Name an approved penalty of this case on this platform.")]
             elif penalty.status != PenaltyStatus.APPROVED:
                 errors[f"items.{index}"] = [_("Only an approved penalty can be ordered.")]
@@ -210,6 +212,13 @@ def order_issue(*, case, platform, due_at, by, items: list[dict], instructions: 
     audit_record(actor=by, action="order.issued", obj=order, case_reference=case.reference,
                  data={"platform": platform.slug, "items": len(rows), "due_at": due_at.isoformat()})
     return order
+
+
+def _release_unexecuted_penalties(order: DisposalOrder, by) -> None:
+    """Penalties the platform did not carry out go back to approved, to be ordered again."""
+    for item in order.items.select_related("penalty").exclude(outcome=OrderItemOutcome.EXECUTED):
+        if item.penalty is not None and item.penalty.status == PenaltyStatus.ORDERED:
+            fire(item.penalty, "release", by=by, system=True, update_fields=[])
 
 
 def _check_platform(order: DisposalOrder, platform) -> None:
@@ -269,6 +278,7 @@ def order_complete(*, order: DisposalOrder, results: list[dict], platform=None, 
     if not_done:
         reason = "; ".join(f"#{item.pk}: {item.note or _('not executed')}" for item in not_done)
         fire(order, "reject", by=by, system=True, update_fields=["rejected_reason"], reason=reason)
+        _release_unexecuted_penalties(order, by)
     else:
         fire(order, "complete", by=by, system=True, update_fields=["completed_at"])
     audit_record(actor=by, action=f"order.{order.status}", obj=order, case_reference=order.case.reference,
@@ -283,6 +293,7 @@ def order_reject(*, order: DisposalOrder, reason: str, platform=None, by=None) -
         raise ApplicationError(REASON_REQUIRED, _("Say why the order is rejected."),
                                fields={"reason": [_("This field is required.")]})
     fire(order, "reject", by=by, system=True, update_fields=["rejected_reason"], reason=reason.strip())
+    _release_unexecuted_penalties(order, by)
     audit_record(actor=by, action="order.rejected", obj=order, case_reference=order.case.reference,
                  data={"reason": reason.strip()})
     return order
@@ -295,6 +306,7 @@ def order_waive(*, order: DisposalOrder, by, reason: str) -> DisposalOrder:
         raise ApplicationError(REASON_REQUIRED, _("A reason is required to waive an order."),
                                fields={"reason": [_("This field is required.")]})
     fire(order, "waive", by=by, update_fields=["waived_by", "waived_reason"], waiver=by, reason=reason.strip())
+    _release_unexecuted_penalties(order, by)
     audit_record(actor=by, action="order.waived", obj=order, case_reference=order.case.reference,
                  data={"reason": reason.strip()})
     return order
