@@ -106,6 +106,39 @@ def case_open(*, by, title: str, claim: str, category: str = Category.RUMOUR, pr
 
 
 @transaction.atomic
+def case_update_details(*, case: Case, by, title: str | None = None, claim: str | None = None,
+                        category: str | None = None) -> Case:
+    """Correct a case's title, claim or category (what is not given stays)."""
+    require_perm(by, "cases.change_case")
+    _require_open(case)
+    new = {"title": title, "claim": claim, "category": category}
+    errors = {}
+    for name in ("title", "claim"):
+        if new[name] is not None and not new[name].strip():
+            errors[name] = [_("This field is required.")]
+    if title is not None and len(title.strip()) > 200:
+        errors["title"] = [_("At most 200 characters.")]
+    if category is not None and category not in Category.values:
+        errors["category"] = [_("Unknown category.")]
+    if errors:
+        raise _invalid(errors)
+    # Compare with the stored row: a bound form may already have set the new values on `case`.
+    stored = Case.objects.filter(pk=case.pk).values("title", "claim", "category").get()
+    changed = {}
+    for name, value in new.items():
+        value = value.strip() if isinstance(value, str) and name != "category" else value
+        if value is not None and stored[name] != value:
+            changed[name] = value
+    if changed:
+        for name, value in changed.items():
+            setattr(case, name, value)
+        case.save(update_fields=[*changed, "updated_at"])
+        audit_record(actor=by, action="case.edited", obj=case, case_reference=case.reference,
+                     data={"fields": sorted(changed)})
+    return case
+
+
+@transaction.atomic
 def case_set_priority(*, case: Case, priority: str, by, reason: str = "") -> Case:
     """Change priority; the current stage's deadline is recomputed from when the stage started."""
     if by is not None:
@@ -278,6 +311,11 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
     found = matching.match_report(url=data.url, text=data.content)
     serious = _serious_spread(data)
     case = found.case
+    if case is not None:
+        # The case as it is now, locked before the first audit event locks the chain head: a
+        # transition locks the case and then the head, so the other order deadlocks; and a copy
+        # loaded before a concurrent transition could not save the new priority.
+        case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if case is None:
         first_line = ((data.title or "").strip() or data.content.strip()).splitlines()[0]
         case = _case_create(title=first_line[:80], claim=data.content.strip()[:2000], category=data.category,
@@ -321,6 +359,8 @@ def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> Inge
         return IngestResult(report=report, outcome="existing", case=report.case)
     for name, value in changed.items():
         setattr(report, name, value)
+    if _serious_spread(report):
+        report.case = Case.objects.select_for_update(no_key=True).get(pk=report.case_id)  # as in report_ingest
     report.save(update_fields=[*changed, "updated_at"])
     audit_record(actor=submitted_by, action="report.metrics_updated", obj=report,
                  case_reference=report.case.reference, data=changed)

@@ -38,10 +38,11 @@ _READ = [
 ROLE_PERMISSIONS = {
     INTAKE_OFFICER: _READ + [
         "cases.submit_report", "cases.start_verification", "cases.merge_case", "cases.work_case",
+        "cases.change_case",
     ],
     VERIFIER: _READ + [
         "cases.start_verification", "cases.merge_case", "cases.confirm_rumour", "cases.clear_case",
-        "cases.work_case", "cases.record_finding", "cases.return_to_verification",
+        "cases.work_case", "cases.record_finding", "cases.return_to_verification", "cases.change_case",
     ],
     NOTICE_EDITOR: _READ + ["notices.draft_notice", "cases.work_case"],
     REVIEWER: _READ + ["notices.review_notice", "cases.return_to_verification", "cases.work_case"],
