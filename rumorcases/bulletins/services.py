@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from rumorcases.bulletins.choices import BulletinStatus
 from rumorcases.bulletins.models import Bulletin, BulletinEntry
 from rumorcases.cases.choices import CaseStatus
+from rumorcases.cases.models import Case
 from rumorcases.cases.services import _invalid, require_perm
 from rumorcases.cases.workflow import case_mark_exposed
 from rumorcases.core.audit import audit_record
@@ -125,6 +126,10 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     year = timezone.localdate().year
     fire(bulletin, "publish", by=by, update_fields=["published_by", "published_at", "year", "issue_number"],
          publisher=by, year=year, issue_number=counter_next(name=f"bulletin-{year}"))
+    # Lock the cases before the audit event below locks the chain head: a transition on one of
+    # them locks its row and then the head, and taking the two the other way round deadlocks.
+    # The copies in `entries` stay as loaded, so a case moved meanwhile answers "changed meanwhile".
+    list(Case.objects.select_for_update(no_key=True).filter(pk__in=[e.case_id for e in entries]).order_by("pk"))
     audit_record(actor=by, action="bulletin.published", obj=bulletin,
                  data={"issue": f"{bulletin.year}-{bulletin.issue_number}",
                        "cases": [e.case.reference for e in entries]})

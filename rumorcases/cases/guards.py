@@ -53,11 +53,13 @@ def all_orders_closed(case) -> bool:
     return not case.orders.exclude(status__in=ORDER_CLOSED_STATES).exists()
 
 
-@guard(_("The case must be in a published exposure bulletin."))
+@guard(_("The case must be in an exposure bulletin published since it began waiting for exposure."))
 def in_published_bulletin(case) -> bool:
     from rumorcases.bulletins.choices import BulletinStatus
 
-    return case.bulletin_entries.filter(bulletin__status=BulletinStatus.PUBLISHED).exists()
+    # A bulletin from before a reopen exposed the case as it was then, not as it is now.
+    return case.bulletin_entries.filter(bulletin__status=BulletinStatus.PUBLISHED,
+                                        bulletin__published_at__gte=case.stage_started_at).exists()
 
 
 @guard(_("A case closed as a duplicate cannot be reopened; reopen the case it was merged into."))

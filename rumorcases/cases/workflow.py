@@ -25,11 +25,6 @@ CASE_FIELDS_SET_BY_TRANSITIONS = ["resolution", "closed_at", "merged_into", "sta
                                   "updated_at"]
 
 
-def _target_of(case: Case, name: str) -> str:
-    meta = getattr(case, name)._django_fsm
-    return meta.next_state(case.status)
-
-
 def _transition(*, case: Case, name: str, by, reason: str = "", system: bool = False,
                 data: dict | None = None, **kwargs) -> CaseTransition:
     reason = (reason or "").strip()
@@ -41,10 +36,15 @@ def _transition(*, case: Case, name: str, by, reason: str = "", system: bool = F
         raise problem
     with transaction.atomic():
         now = timezone.now()
-        target = _target_of(case, name)
-        case.stage_started_at = now
-        case.stage_deadline = deadlines.stage_deadline(target, case.priority, now)
-        source = fire(case, name, by=by, system=system, checked=True,
+        # The priority as it is now (the row locked, as the update below would): a report past
+        # the legal threshold may have raised it since `case` was loaded.
+        case.priority = Case.objects.select_for_update(no_key=True).values_list("priority", flat=True).get(pk=case.pk)
+
+        def restart_clock(moved: Case) -> None:
+            moved.stage_started_at = now
+            moved.stage_deadline = deadlines.stage_deadline(moved.status, moved.priority, now)
+
+        source = fire(case, name, by=by, system=system, checked=True, on_moved=restart_clock,
                       update_fields=CASE_FIELDS_SET_BY_TRANSITIONS, **kwargs)
         record = CaseTransition.objects.create(
             case=case, name=name, source=source, target=case.status, actor=by,
@@ -78,12 +78,17 @@ def case_merge_into(*, case: Case, target: Case, by, reason: str = "") -> CaseTr
     if target is None or target.pk == case.pk:
         raise ApplicationError(INVALID, _("Choose another case to merge into."),
                                fields={"target": [_("A case cannot be merged into itself.")]})
-    target = Case.objects.get(pk=target.pk)
-    if target.status == CaseStatus.CLOSED:
-        raise ApplicationError(INVALID,
-                               _("Case %(ref)s is closed; merge into an open case.") % {"ref": target.reference},
-                               fields={"target": [_("The target case is closed.")]})
     with transaction.atomic():
+        # Both rows locked, in id order (two opposite merges must not deadlock): the target
+        # cannot close while it receives the reports.
+        locked = {c.pk: c for c in Case.objects.select_for_update(no_key=True)
+                  .filter(pk__in=[case.pk, target.pk]).order_by("pk")}
+        target = locked.get(target.pk)
+        if target is None or target.status == CaseStatus.CLOSED:
+            reference = target.reference if target else "?"
+            raise ApplicationError(INVALID,
+                                   _("Case %(ref)s is closed; merge into an open case.") % {"ref": reference},
+                                   fields={"target": [_("The target case is closed.")]})
         moved = list(Report.objects.filter(case=case).values_list("pk", flat=True))
         record = _transition(case=case, name="merge_into", by=by, reason=reason,
                              data={"target": target.reference, "reports_moved": len(moved)}, target=target)

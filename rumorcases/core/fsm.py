@@ -74,11 +74,13 @@ def changed_meanwhile(obj) -> ApplicationError:
     )
 
 
-def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, checked: bool = False, **kwargs):
+def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, checked: bool = False,
+         on_moved=None, **kwargs):
     """Check, run transition `name` and save `obj` in a savepoint. Returns the source state.
 
     `update_fields` are the fields the transition method sets besides the state field;
-    `checked` says the caller has just run `refusal` itself.
+    `checked` says the caller has just run `refusal` itself; `on_moved(obj)` may set more
+    fields once the state has moved (after the guards ran), before the save.
     On any failure the instance is reloaded, so callers never see a half-moved object.
     """
     problem = None if checked else refusal(obj, name, by, system=system)
@@ -88,10 +90,18 @@ def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, 
     try:
         with transaction.atomic():
             method(**kwargs)
+            if on_moved is not None:
+                on_moved(obj)
             obj.save(update_fields=[meta.field.name, *update_fields])
     except fsm.ConcurrentTransition:
         _reload(obj)
         raise changed_meanwhile(obj) from None
+    except fsm.TransitionNotAllowed:
+        # django-fsm checks the guards again when the method runs; one that held when `refusal`
+        # ran no longer holds, because another transaction committed in between.
+        _reload(obj)
+        problem = refusal(obj, name, by, system=system) if meta.field.get_state(obj) == source else None
+        raise (problem or changed_meanwhile(obj)) from None
     except Exception:
         if obj.pk:
             _reload(obj)
