@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,3 +24,99 @@ class Platform(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiScope(models.TextChoices):
+    REPORTS_WRITE = "reports:write", _("Submit reports")
+    REPORTS_READ = "reports:read", _("Read own reports and their cases")
+    ORDERS_READ = "orders:read", _("Read own orders")
+    ORDERS_WRITE = "orders:write", _("Acknowledge and complete own orders")
+
+
+class ApiToken(models.Model):
+    """A platform's credential for the API. The token itself is shown once, when created;
+    only its SHA-256 is stored. `key_id` (the public part) finds the row in one indexed read."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text=_("What it is for, e.g. 'moderation system, production'."))
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    token_sha256 = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["platform", "-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.platform_id}: {self.name} ({self.key_id})"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and self.expires_at > now and self.platform.active
+
+
+class WebhookEvent(models.TextChoices):
+    ORDER_ISSUED = "order.issued", _("Order issued")
+    ORDER_UPDATED = "order.updated", _("Order changed")
+    ORDER_OVERDUE = "order.overdue", _("Order overdue")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed for good")
+
+
+class WebhookDelivery(models.Model):
+    """One event pushed to a platform's webhook. The body is fixed when the event happens, so
+    every retry sends the same bytes with the same signature and the same delivery id."""
+
+    delivery_id = models.UUIDField(unique=True, editable=False)
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event = models.CharField(max_length=32, choices=WebhookEvent.choices)
+    order = models.ForeignKey("disposal.DisposalOrder", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="webhook_deliveries")
+    url = models.URLField(max_length=500)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING,
+                              db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self):
+        return f"{self.event} → {self.platform_id} ({self.get_status_display()})"
+
+
+class WebhookAttempt(models.Model):
+    """One try at a delivery: what the platform's server answered, or why it could not."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    succeeded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_number_unique")]
+
+    def __str__(self):
+        return f"#{self.number} {self.status_code or self.error[:40]}"
