@@ -248,9 +248,10 @@ class CaseAdmin(ServiceAdmin):
     add_perm = "cases.open_case"
     change_perms = ("cases.change_case", "cases.assign_case", "cases.work_case")
     change_form_template = "admin/cases/case/change_form.html"
-    list_display = ["reference", "title", "status", "priority", "category", "assignee", "stage_deadline", "overdue",
-                    "created_at"]
-    list_display_links = ["reference", "title"]
+    list_display = ["reference", "short_title", "status", "priority", "category", "assignee", "stage_deadline",
+                    "overdue", "created_at"]
+    list_display_links = ["reference", "short_title"]
+    view_on_site = False
     list_filter = ["status", "priority", "category", "resolution", "campaigns"]
     list_select_related = ["assignee"]
     search_fields = ["reference", "title", "claim"]
@@ -258,6 +259,10 @@ class CaseAdmin(ServiceAdmin):
     date_hierarchy = "created_at"
     filter_horizontal = ["campaigns"]
     actions = [_transition_action(name) for name in TRANSITION_SERVICES if name != "merge_into"]
+    @admin.display(description=_("title"), ordering="title")
+    def short_title(self, obj):
+        return Truncator(obj.title).chars(40)
+
     inlines = [CaseTransitionInline, ReportInline, EvidenceInline, FindingInline, ConsultationInline, CommentInline,
                PartyInline, NoticeInline, PenaltyInline, OrderInline, BulletinEntryInline]
     add_fieldsets = [(None, {"fields": ["title", "claim", "category", "priority", "campaigns"]})]

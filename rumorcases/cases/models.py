@@ -289,7 +289,7 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.platform_id}:{self.external_id}"
+        return self.external_id
 
     @property
     def reaches_serious_threshold(self) -> bool:

@@ -59,7 +59,7 @@ class Account(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.handle or self.platform_account_id} @ {self.platform_id}"
+        return f"@{self.handle}" if self.handle else self.platform_account_id
 
 
 class LegalProvision(models.Model):
