@@ -50,30 +50,17 @@ from rumorcases.core.admin import (
 )
 from rumorcases.core.exceptions import GUARD_FAILED, ApplicationError
 from rumorcases.core.fsm import available_transitions, changed_meanwhile, refusal
+from rumorcases.core.fsm import transition_label as fsm_transition_label
 from rumorcases.core.models import AuditEvent
 from rumorcases.disposal.models import DisposalOrder, Penalty
 from rumorcases.notices.models import DebunkNotice
 
-TRANSITION_LABELS = {
-    "start_verification": _("Start verification"),
-    "dismiss": _("Dismiss (out of scope)"),
-    "merge_into": _("Merge into another case"),
-    "confirm_rumour": _("Confirm rumour"),
-    "clear": _("Clear (not a rumour)"),
-    "close_unverifiable": _("Close as unverifiable"),
-    "publish_debunk": _("Publish debunk"),
-    "return_to_verification": _("Return to verification"),
-    "complete_disposal": _("Complete disposal"),
-    "mark_exposed": _("Mark exposed"),
-    "close_without_exposure": _("Close without exposure"),
-    "reopen": _("Reopen"),
-}
 # The audit trail on a case page shows at most this many events, newest first.
 AUDIT_TRAIL_LIMIT = 200
 
 
 def transition_label(name: str):
-    return TRANSITION_LABELS.get(name) or name.replace("_", " ").capitalize()
+    return fsm_transition_label(Case, name)
 
 
 def _compact(data) -> str:

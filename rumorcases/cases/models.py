@@ -128,63 +128,75 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
     # --- the workflow: PRODUCT.md's table, one method per transition ----------
 
     @fsm.transition(field=status, source=CaseStatus.DISCOVERED, target=CaseStatus.VERIFYING,
-                    permission="cases.start_verification")
+                    permission="cases.start_verification",
+                    custom={"label": _("Start verification")})
     def start_verification(self):
         pass
 
     @fsm.transition(field=status, source=CaseStatus.DISCOVERED, target=CaseStatus.CLOSED,
-                    permission="cases.dismiss_case")
+                    permission="cases.dismiss_case",
+                    custom={"label": _("Dismiss (out of scope)")})
     def dismiss(self):
         self._close(Resolution.OUT_OF_SCOPE)
 
-    @fsm.transition(field=status, source=MERGEABLE, target=CaseStatus.CLOSED, permission="cases.merge_case")
+    @fsm.transition(field=status, source=MERGEABLE, target=CaseStatus.CLOSED, permission="cases.merge_case",
+                    custom={"label": _("Merge into another case")})
     def merge_into(self, target: "Case"):
         self.merged_into = target
         self._close(Resolution.DUPLICATE)
 
     @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.DEBUNKING,
-                    conditions=[guards.has_rumour_finding_with_evidence], permission="cases.confirm_rumour")
+                    conditions=[guards.has_rumour_finding_with_evidence], permission="cases.confirm_rumour",
+                    custom={"label": _("Confirm rumour")})
     def confirm_rumour(self):
         pass
 
     @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.CLOSED,
-                    conditions=[guards.has_true_finding], permission="cases.clear_case")
+                    conditions=[guards.has_true_finding], permission="cases.clear_case",
+                    custom={"label": _("Clear (not a rumour)")})
     def clear(self):
         self._close(Resolution.NOT_A_RUMOUR)
 
     @fsm.transition(field=status, source=CaseStatus.VERIFYING, target=CaseStatus.CLOSED,
-                    permission="cases.close_unverifiable")
+                    permission="cases.close_unverifiable",
+                    custom={"label": _("Close as unverifiable")})
     def close_unverifiable(self):
         self._close(Resolution.UNVERIFIABLE)
 
     @fsm.transition(field=status, source=CaseStatus.DEBUNKING, target=CaseStatus.DISPOSING,
-                    conditions=[guards.has_notice_approved_by_another], permission="cases.publish_debunk")
+                    conditions=[guards.has_notice_approved_by_another], permission="cases.publish_debunk",
+                    custom={"label": _("Publish debunk")})
     def publish_debunk(self):
         pass
 
     @fsm.transition(field=status, source=CaseStatus.DEBUNKING, target=CaseStatus.VERIFYING,
-                    permission="cases.return_to_verification")
+                    permission="cases.return_to_verification",
+                    custom={"label": _("Return to verification")})
     def return_to_verification(self):
         pass
 
     @fsm.transition(field=status, source=CaseStatus.DISPOSING, target=CaseStatus.EXPOSING,
                     conditions=[guards.all_penalties_decided, guards.all_orders_closed],
-                    permission="cases.complete_disposal")
+                    permission="cases.complete_disposal",
+                    custom={"label": _("Complete disposal")})
     def complete_disposal(self):
         pass
 
     @fsm.transition(field=status, source=CaseStatus.EXPOSING, target=CaseStatus.CLOSED,
-                    conditions=[guards.in_published_bulletin], permission="cases.mark_exposed")
+                    conditions=[guards.in_published_bulletin], permission="cases.mark_exposed",
+                    custom={"label": _("Mark exposed")})
     def mark_exposed(self):
         self._close(Resolution.EXPOSED)
 
     @fsm.transition(field=status, source=CaseStatus.EXPOSING, target=CaseStatus.CLOSED,
-                    permission="cases.close_without_exposure")
+                    permission="cases.close_without_exposure",
+                    custom={"label": _("Close without exposure")})
     def close_without_exposure(self):
         self._close(Resolution.DISPOSED_NOT_EXPOSED)
 
     @fsm.transition(field=status, source=CaseStatus.CLOSED, target=CaseStatus.VERIFYING,
-                    conditions=[guards.not_a_duplicate], permission="cases.reopen_case")
+                    conditions=[guards.not_a_duplicate], permission="cases.reopen_case",
+                    custom={"label": _("Reopen")})
     def reopen(self):
         self.resolution = ""
         self.closed_at = None

@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rumorcases.cases import deadlines, matching
 from rumorcases.cases.choices import (
@@ -43,7 +44,7 @@ from rumorcases.core.exceptions import (
     ApplicationError,
 )
 from rumorcases.core.models import NotificationKind
-from rumorcases.core.services import counter_next, notification_send
+from rumorcases.core.services import counter_reserve, notification_send
 
 # --- helpers ---------------------------------------------------------------
 
@@ -64,8 +65,13 @@ def _require_open(case: Case) -> None:
 
 
 def _next_case_reference() -> str:
+    return _next_case_references(1)[0]
+
+
+def _next_case_references(count: int) -> list[str]:
+    """`count` consecutive case references at once (batch intake opens many cases)."""
     year = timezone.localdate().year
-    return f"RC-{year}-{counter_next(name=f'case-{year}'):06d}"
+    return [f"RC-{year}-{number:06d}" for number in counter_reserve(name=f"case-{year}", count=count)]
 
 
 # --- cases -------------------------------------------------------------------
@@ -294,6 +300,28 @@ def _serious_spread(data) -> bool:
     return data.views >= 5000 or data.reposts >= 500
 
 
+SPREAD_REASON = gettext_lazy("spread past the legal threshold")
+
+
+def _spread_makes_urgent(case: Case) -> bool:
+    """Whether a report past the legal thresholds raises this case to P1 (open and not P1 yet)."""
+    return case.priority != Priority.P1 and case.status != CaseStatus.CLOSED
+
+
+def _new_case_text(data: ReportInput) -> tuple[str, str]:
+    """The title and claim of the case a report opens."""
+    first_line = ((data.title or "").strip() or data.content.strip()).splitlines()[0]
+    return first_line[:80], data.content.strip()[:2000]
+
+
+def _report_conflict(external_id: str) -> ApplicationError:
+    return ApplicationError(
+        "conflict",
+        _("Report %(id)s was submitted before with different content.") % {"id": external_id},
+        fields={"content": [_("Differs from the content stored under this external_id.")]}, status_code=409,
+    )
+
+
 @transaction.atomic
 def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestResult:
     """Store a report (idempotent on platform + external_id) and attach it to its case.
@@ -317,8 +345,8 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
         # loaded before a concurrent transition could not save the new priority.
         case = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
     if case is None:
-        first_line = ((data.title or "").strip() or data.content.strip()).splitlines()[0]
-        case = _case_create(title=first_line[:80], claim=data.content.strip()[:2000], category=data.category,
+        title, claim = _new_case_text(data)
+        case = _case_create(title=title, claim=claim, category=data.category,
                             priority=Priority.P1 if serious else Priority.P3, by=submitted_by)
     try:
         with transaction.atomic():
@@ -337,8 +365,8 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
         return _report_resubmitted(existing, data, submitted_by)
     audit_record(actor=submitted_by, action="report.received", obj=report, case_reference=case.reference,
                  data={"platform": platform.slug, "external_id": data.external_id, "match": found.reason or "new_case"})
-    if serious and case.priority != Priority.P1 and case.status != CaseStatus.CLOSED:
-        case_set_priority(case=case, priority=Priority.P1, by=None, reason="spread past the legal threshold")
+    if serious and _spread_makes_urgent(case):
+        case_set_priority(case=case, priority=Priority.P1, by=None, reason=str(SPREAD_REASON))
     return IngestResult(report=report, outcome="created", case=case)
 
 
@@ -346,11 +374,7 @@ def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> Inge
     from rumorcases.disposal.services import account_upsert
 
     if report.content_hash != matching.content_hash(data.content):
-        raise ApplicationError(
-            "conflict",
-            _("Report %(id)s was submitted before with different content.") % {"id": data.external_id},
-            fields={"content": [_("Differs from the content stored under this external_id.")]}, status_code=409,
-        )
+        raise _report_conflict(data.external_id)
     if data.author is not None and report.author is not None \
             and report.author.platform_account_id == data.author.account_id:
         account_upsert(platform=report.platform, **vars(data.author))  # fresh follower figures
@@ -364,8 +388,8 @@ def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> Inge
     report.save(update_fields=[*changed, "updated_at"])
     audit_record(actor=submitted_by, action="report.metrics_updated", obj=report,
                  case_reference=report.case.reference, data=changed)
-    if _serious_spread(report) and report.case.priority != Priority.P1 and report.case.status != CaseStatus.CLOSED:
-        case_set_priority(case=report.case, priority=Priority.P1, by=None, reason="spread past the legal threshold")
+    if _serious_spread(report) and _spread_makes_urgent(report.case):
+        case_set_priority(case=report.case, priority=Priority.P1, by=None, reason=str(SPREAD_REASON))
     return IngestResult(report=report, outcome="updated", case=report.case)
 
 

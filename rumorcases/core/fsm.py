@@ -38,6 +38,20 @@ def _transition_meta(obj, name: str):
     return method, meta, state
 
 
+def transition_label(model, name: str) -> str:
+    """The transition's label for people (its `custom={"label": ...}`), else its name made readable."""
+    meta = getattr(model, name)._django_fsm
+    for transition in meta.transitions.values():
+        if transition.custom.get("label"):
+            return str(transition.custom["label"])
+    return name.replace("_", " ").capitalize()
+
+
+def state_label(obj, state) -> str:
+    field = next(f for f in obj._meta.fields if isinstance(f, fsm.FSMFieldMixin))
+    return str(dict(field.flatchoices).get(state, state))
+
+
 def refusal(obj, name: str, user, *, system: bool = False) -> ApplicationError | None:
     """Why `user` may not fire transition `name` on `obj` now, or None if they may.
 
@@ -47,11 +61,13 @@ def refusal(obj, name: str, user, *, system: bool = False) -> ApplicationError |
     if not meta.has_transition(state):
         return ApplicationError(
             TRANSITION_NOT_ALLOWED,
-            _("“%(name)s” is not possible from state “%(state)s”.") % {"name": name, "state": state},
+            _("“%(name)s” is not possible from state “%(state)s”.")
+            % {"name": transition_label(obj, name), "state": state_label(obj, state)},
             status_code=409,
         )
     if not system and (user is None or not meta.has_transition_perm(obj, state, user)):
-        return ApplicationError(NOT_YOUR_ROLE, _("Your role may not do “%(name)s”.") % {"name": name},
+        return ApplicationError(NOT_YOUR_ROLE,
+                                _("Your role may not do “%(name)s”.") % {"name": transition_label(obj, name)},
                                 status_code=403)
     transition = meta.get_transition(state)
     for condition in transition.conditions or []:

@@ -21,6 +21,8 @@ from rumorcases.disposal.choices import (
     PenaltyStatus,
 )
 from rumorcases.disposal.models import Account, DisposalOrder, LegalProvision, OrderItem, Penalty, Subject
+from rumorcases.platforms.models import WebhookEvent
+from rumorcases.platforms.webhooks import webhook_order_event
 
 # Stages in which penalties may be proposed and orders issued.
 DISPOSAL_STAGES = [CaseStatus.DEBUNKING, CaseStatus.DISPOSING]
@@ -111,7 +113,7 @@ def penalty_propose(*, case, account: Account, role: str, measure: str, legal_pr
         penalty.approve(approver=by)
         penalty.save(update_fields=["status", "approved_by", "approved_at"])
         audit_record(actor=by, action="penalty.approved", obj=penalty, case_reference=case.reference,
-                     data={"automatic": "a warning needs no second approval"})
+                     data={"automatic": _("a warning needs no second approval")})
     return penalty
 
 
@@ -211,6 +213,7 @@ def order_issue(*, case, platform, due_at, by, items: list[dict], instructions: 
     OrderItem.objects.bulk_create(rows)
     audit_record(actor=by, action="order.issued", obj=order, case_reference=case.reference,
                  data={"platform": platform.slug, "items": len(rows), "due_at": due_at.isoformat()})
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_ISSUED)
     return order
 
 
@@ -234,6 +237,7 @@ def order_acknowledge(*, order: DisposalOrder, platform=None, by=None) -> Dispos
     fire(order, "acknowledge", by=by, system=True, update_fields=["acknowledged_at"])
     audit_record(actor=by, action="order.acknowledged", obj=order, case_reference=order.case.reference,
                  data={"platform": order.platform.slug})
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_UPDATED)
     return order
 
 
@@ -283,6 +287,7 @@ def order_complete(*, order: DisposalOrder, results: list[dict], platform=None, 
         fire(order, "complete", by=by, system=True, update_fields=["completed_at"])
     audit_record(actor=by, action=f"order.{order.status}", obj=order, case_reference=order.case.reference,
                  data={"executed": len(answered) - len(not_done), "not_executed": len(not_done)})
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_UPDATED)
     return order
 
 
@@ -296,6 +301,7 @@ def order_reject(*, order: DisposalOrder, reason: str, platform=None, by=None) -
     _release_unexecuted_penalties(order, by)
     audit_record(actor=by, action="order.rejected", obj=order, case_reference=order.case.reference,
                  data={"reason": reason.strip()})
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_UPDATED)
     return order
 
 
@@ -309,6 +315,7 @@ def order_waive(*, order: DisposalOrder, by, reason: str) -> DisposalOrder:
     _release_unexecuted_penalties(order, by)
     audit_record(actor=by, action="order.waived", obj=order, case_reference=order.case.reference,
                  data={"reason": reason.strip()})
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_UPDATED)
     return order
 
 
@@ -318,5 +325,6 @@ def order_mark_overdue(*, order: DisposalOrder) -> DisposalOrder:
         raise ApplicationError(INVALID, _("The order is not past its due time."), status_code=409)
     fire(order, "mark_overdue", by=None, system=True, update_fields=[])
     audit_record(actor=None, action="order.overdue", obj=order, case_reference=order.case.reference)
+    webhook_order_event(order=order, event=WebhookEvent.ORDER_OVERDUE)
     return order
 

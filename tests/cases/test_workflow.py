@@ -25,7 +25,7 @@ from rumorcases.cases.models import Case, CaseTransition, Report, StageDeadline
 from rumorcases.cases.tasks import notify_case_transition
 from rumorcases.core import roles
 from rumorcases.core.exceptions import ApplicationError
-from rumorcases.core.fsm import available_transitions
+from rumorcases.core.fsm import available_transitions, transition_label
 from rumorcases.core.models import AuditEvent, Notification
 from rumorcases.disposal import services as disposal
 from rumorcases.disposal.choices import Measure, OffenderRole, OrderStatus, PenaltyStatus
@@ -226,7 +226,10 @@ def test_a_transition_not_in_the_table_for_the_state_is_refused_and_writes_nothi
                     reason=REASON, **extra)
 
     assert error.status_code == 409
-    assert name in error.message
+    # Staff read the transition's and the state's labels, never the internal names.
+    assert transition_label(Case, name) in error.message
+    assert str(CaseStatus(state).label) in error.message
+    assert name not in error.message
     assert written_state(case) == before
     assert case.status == state
 
