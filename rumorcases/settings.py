@@ -6,6 +6,7 @@ nothing set you get the embedded default: SQLite under var/, Celery tasks run
 eagerly in-process, files on local disk, DEBUG on.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files, no CDN
     "django_fsm",
     "rumorcases.core",
     "rumorcases.platforms",
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "rumorcases.notices",
     "rumorcases.disposal",
     "rumorcases.bulletins",
+    "rumorcases.api",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +146,8 @@ EVIDENCE_ALLOWED_TYPES = envlist(
         "message/rfc822",  # MHTML web captures
     ],
 )
+# Largest form body Django reads (the admin's forms). The API's JSON bodies have their own
+# caps, API_MAX_BODY_BYTES and API_BATCH_MAX_BODY_BYTES, below.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Celery ---------------------------------------------------------------
@@ -156,6 +162,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://localhost/"
+CELERY_BEAT_SCHEDULE = {
+    # Re-queues webhook deliveries whose next attempt is due but that no queued message carries
+    # (a worker died mid-attempt, a message was lost, the broker was down when it was queued).
+    "webhook-retry-due": {"task": "rumorcases.platforms.tasks.requeue_due_webhooks", "schedule": 60.0},
+}
 
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
@@ -184,10 +195,59 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- REST framework -------------------------------------------------------
+# DRF serves only the platform API (/api/v1/, docs/api.md): platform bearer tokens, never a
+# staff session; JSON only; every error in the one shape of `api_exception_handler`.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rumorcases.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rumorcases.api.permissions.TokenHasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["rumorcases.api.throttling.PlatformTokenThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rumorcases.api.parsers.CappedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rumorcases.api.parsers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rumorcases.core.exceptions.api_exception_handler",
+}
+# Requests per platform token: N/second, N/minute, N/hour or N/day, counted in the default
+# cache (Redis with REDIS_URL, so across all workers and hosts).
+API_RATE = envstr("API_RATE", "600/min")
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE):
+    raise ImproperlyConfigured(f"API_RATE must look like 600/min, not {API_RATE!r}")
+# Largest request body the API reads, in bytes: the batch endpoint (1,000 reports) and the others.
+API_BATCH_MAX_BODY_BYTES = envint("API_BATCH_MAX_BODY_BYTES", 32 * 1024 * 1024)
+API_MAX_BODY_BYTES = envint("API_MAX_BODY_BYTES", 1024 * 1024)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "rumorcases platform API",
+    "DESCRIPTION": "Platforms submit reports of suspected rumours, follow their cases, and pull and answer "
+                   "the office's disposal orders. Guide: docs/api.md.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No validator badge: Swagger UI would fetch it from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {  # rumorcases/api/urls.py
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999},
+        "case_ref": {"type": "string", "pattern": "^RC-[0-9]{4}-[0-9]{1,12}$"},
+    },
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "rumorcases.cases.choices.CaseStatus",
+        "CaseResolutionEnum": "rumorcases.cases.choices.Resolution",
+        "ContentTypeEnum": "rumorcases.cases.choices.ContentType",
+        "CategoryEnum": "rumorcases.cases.choices.Category",
+        "ReportSourceEnum": "rumorcases.api.serializers.PLATFORM_SOURCES",
+        "SubmitOutcomeEnum": "rumorcases.api.serializers.SUBMIT_OUTCOMES",
+        "BatchOutcomeEnum": "rumorcases.api.serializers.BATCH_OUTCOMES",
+        "AccountTypeEnum": "rumorcases.disposal.choices.AccountType",
+        "MeasureEnum": "rumorcases.disposal.choices.Measure",
+        "OrderStatusEnum": "rumorcases.disposal.choices.OrderStatus",
+        "OrderItemKindEnum": "rumorcases.disposal.choices.OrderItemKind",
+        "OrderItemOutcomeEnum": "rumorcases.disposal.choices.OrderItemOutcome",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "rumorcases.api.schema.postprocess"],
 }
 
 # --- The office -----------------------------------------------------------

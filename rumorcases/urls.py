@@ -1,10 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 # Evidence and other uploads are never served as plain media: they are internal
 # and reach staff only through views that check access.
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("rumorcases.api.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+# Under /api/ a server error answers in the API's JSON error shape; elsewhere, the usual page.
+handler500 = "rumorcases.api.views.server_error"

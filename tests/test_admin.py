@@ -30,6 +30,8 @@ from rumorcases.disposal import services as disposal
 from rumorcases.disposal.models import Account, Subject
 from rumorcases.notices import services as notices
 from rumorcases.notices.models import NoticeCorrection, NoticeReview, NoticeVersion
+from rumorcases.platforms.services import api_token_create
+from rumorcases.platforms.webhooks import webhook_deliver
 from tests.conftest import PNG
 
 APPS = ["core", "platforms", "cases", "notices", "disposal", "bulletins"]
@@ -117,8 +119,13 @@ def populate(build, cast, platform, provision, n=1):
     w.penalty = disposal.penalty_propose(case=w.disposing, account=report.author, role="originator",
                                          measure="posting_ban", duration_days=7, legal_provision=provision,
                                          reasoning="恶意编造", by=cast.disposal)
+    # The platform's webhook points where nothing listens: the order's delivery gets one failed attempt.
+    platform.webhook_url, platform.webhook_secret = "http://127.0.0.1:9/hooks", "whsec-test"
+    platform.save(update_fields=["webhook_url", "webhook_secret"])
     w.order = disposal.order_issue(case=w.disposing, platform=platform, due_at=timezone.now() + timedelta(days=1),
                                    by=cast.disposal, items=[{"kind": "remove_content", "report": report}])
+    webhook_deliver(delivery_pk=w.order.webhook_deliveries.get().pk)
+    api_token_create(platform=platform, name=f"moderation {n}", scopes=["orders:read"], by=None, system=True)
     published = w.disposing.notices.get()
     notices.notice_correct(notice=published, by=cast.supervisor, note="更正了发布时间", title="关于网传谣言的辟谣",
                            claim=w.disposing.claim, verdict="false", body="经核实，该信息不实（已更正）。")

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rumorcases.cases.choices import OPEN_STATES
+from rumorcases.cases.choices import OPEN_STATES, ReportSource
 from rumorcases.cases.models import Case, Report
 
 
@@ -94,3 +94,46 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         entries.append(TimelineEntry(r.received_at, "report", r.submitted_by, r))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
+
+
+# --- what a platform sees over the API -------------------------------------------------
+
+
+def platform_reports(platform) -> QuerySet:
+    """The reports the platform itself submitted. Reports the office recorded from its own
+    monitoring name the platform too, but they are the office's, not the platform's."""
+    return Report.objects.filter(platform=platform).exclude(source=ReportSource.STAFF_MONITORING)
+
+
+def report_list_for_platform(platform, *, external_id: str | None = None, since: datetime | None = None) -> QuerySet:
+    """The platform's own reports with their case and author account. One query a page.
+
+    `since`: received or changed (new figures, moved by a case merge) at or after it.
+    """
+    qs = platform_reports(platform).select_related("case", "author")
+    if external_id is not None:
+        qs = qs.filter(external_id=external_id)
+    if since is not None:
+        qs = qs.filter(updated_at__gte=since)  # updated_at is set on creation too
+    return qs
+
+
+def report_get_for_platform(platform, *, report_id: int) -> Report:
+    """One of the platform's own reports; 404 for any other, whether or not it exists. One query."""
+    report = report_list_for_platform(platform).filter(pk=report_id).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+def case_get_for_platform(platform, *, reference: str) -> Case:
+    """A case the platform reported into or received an order on; 404 for any other, whether or
+    not it exists. One query."""
+    from rumorcases.disposal.models import DisposalOrder
+
+    reported = Exists(platform_reports(platform).filter(case=OuterRef("pk")))
+    ordered = Exists(DisposalOrder.objects.filter(platform=platform, case=OuterRef("pk")))
+    case = Case.objects.filter(reference=reference).filter(reported | ordered).first()
+    if case is None:
+        raise Http404
+    return case

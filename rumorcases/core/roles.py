@@ -54,7 +54,8 @@ ROLE_PERMISSIONS = {
         "cases.publish_debunk", "notices.publish_notice", "bulletins.draft_bulletin",
         "bulletins.publish_bulletin", "cases.mark_exposed", "cases.work_case",
     ],
-    AUDITOR: _READ + ["core.view_auditevent", "cases.view_caseparty"],
+    AUDITOR: _READ + ["core.view_auditevent", "cases.view_caseparty", "platforms.view_apitoken",
+                      "platforms.view_webhookdelivery", "platforms.view_webhookattempt"],
 }
 # The supervisor can do everything the others can, plus reopen, dismiss and close.
 ROLE_PERMISSIONS[SUPERVISOR] = sorted(
@@ -64,6 +65,9 @@ ROLE_PERMISSIONS[SUPERVISOR] = sorted(
         "cases.assign_case", "cases.open_case", "cases.view_caseparty", "cases.add_caseparty",
         "disposal.approve_penalty", "disposal.revoke_penalty", "disposal.waive_order",
         "notices.withdraw_notice", "core.view_auditevent", "core.view_notification",
+        # Platforms' API credentials and the log of webhook deliveries.
+        "platforms.view_apitoken", "platforms.add_apitoken", "platforms.view_webhookdelivery",
+        "platforms.change_webhookdelivery", "platforms.view_webhookattempt",
     }
 )
 ALL_ROLES = list(ROLE_LABELS)

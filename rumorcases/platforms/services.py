@@ -58,8 +58,10 @@ def api_token_create(*, platform: Platform, name: str, scopes: list[str], by, ex
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
-    _require_manager(by)
+def api_token_revoke(*, token: ApiToken, by, system: bool = False) -> ApiToken:
+    """Revoke a token for good. `system`: the office's own tooling (the management command), no user."""
+    if not system:
+        _require_manager(by)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -69,7 +71,7 @@ def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The usable token matching `raw`, or None. One indexed read; a write at most once a minute."""
-    parts = (raw or "").split("_")
+    parts = (raw or "").split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1] or len(parts[1]) > 16:
         return None
     token = ApiToken.objects.select_related("platform").filter(key_id=parts[1]).first()
