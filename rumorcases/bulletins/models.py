@@ -17,22 +17,24 @@ class Bulletin(fsm.ConcurrentTransitionMixin, models.Model):
     Publishing is the approval: the publisher must not be the one who drafted it.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    issue_number = models.PositiveIntegerField(null=True, blank=True, help_text=_("Assigned when published."))
-    title = models.CharField(max_length=200)
-    title_en = models.CharField(max_length=200, blank=True)
-    period_start = models.DateField()
-    period_end = models.DateField()
-    introduction = models.TextField(blank=True)
-    status = fsm.FSMField(max_length=16, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT,
-                          protected=True, db_index=True)
-    drafted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    review_comments = models.TextField(blank=True)
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"), null=True, blank=True)
+    issue_number = models.PositiveIntegerField(verbose_name=_("issue number"), null=True, blank=True,
+                                               help_text=_("Assigned when published."))
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    title_en = models.CharField(verbose_name=_("English title"), max_length=200, blank=True)
+    period_start = models.DateField(verbose_name=_("period start"))
+    period_end = models.DateField(verbose_name=_("period end"))
+    introduction = models.TextField(verbose_name=_("introduction"), blank=True)
+    status = fsm.FSMField(verbose_name=_("status"), max_length=16, choices=BulletinStatus.choices,
+                          default=BulletinStatus.DRAFT, protected=True, db_index=True)
+    drafted_by = models.ForeignKey(USER, verbose_name=_("drafted by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), null=True, blank=True)
+    published_by = models.ForeignKey(USER, verbose_name=_("published by"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(verbose_name=_("published at"), null=True, blank=True, db_index=True)
+    review_comments = models.TextField(verbose_name=_("review comments"), blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -74,13 +76,15 @@ class Bulletin(fsm.ConcurrentTransitionMixin, models.Model):
 class BulletinEntry(models.Model):
     """One case in a bulletin, in the words the public will read."""
 
-    bulletin = models.ForeignKey(Bulletin, on_delete=models.CASCADE, related_name="entries")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="bulletin_entries")
-    position = models.PositiveIntegerField(default=0)
-    headline = models.CharField(max_length=200)
-    rumour_summary = models.TextField()
-    finding_summary = models.TextField()
-    measures_summary = models.TextField(blank=True, help_text=_("Accounts acted on, by platform and measure."))
+    bulletin = models.ForeignKey(Bulletin, verbose_name=_("bulletin"), on_delete=models.CASCADE, related_name="entries")
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
+                             related_name="bulletin_entries")
+    position = models.PositiveIntegerField(verbose_name=_("position"), default=0)
+    headline = models.CharField(verbose_name=_("headline"), max_length=200)
+    rumour_summary = models.TextField(verbose_name=_("rumour summary"))
+    finding_summary = models.TextField(verbose_name=_("finding summary"))
+    measures_summary = models.TextField(verbose_name=_("measures summary"), blank=True,
+                                        help_text=_("Accounts acted on, by platform and measure."))
 
     class Meta:
         ordering = ["bulletin", "position", "id"]

@@ -26,13 +26,13 @@ MERGEABLE = [CaseStatus.DISCOVERED, CaseStatus.VERIFYING]
 class Campaign(models.Model):
     """A special action ("Qinglang" campaign) that cases are tagged to."""
 
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(verbose_name=_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     problems = models.TextField(_("problems targeted"), blank=True)
-    starts_on = models.DateField()
-    ends_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    starts_on = models.DateField(verbose_name=_("starts on"))
+    ends_on = models.DateField(verbose_name=_("ends on"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-starts_on"]
@@ -53,9 +53,10 @@ class StageDeadline(models.Model):
     Stages and priorities without a row use `cases.deadlines.DEFAULT_HOURS`.
     """
 
-    stage = models.CharField(max_length=20, choices=[(s.value, s.label) for s in CaseStatus if s != "closed"])
-    priority = models.CharField(max_length=2, choices=Priority.choices)
-    hours = models.PositiveIntegerField()
+    stage = models.CharField(verbose_name=_("stage"), max_length=20,
+                             choices=[(s.value, s.label) for s in CaseStatus if s != "closed"])
+    priority = models.CharField(verbose_name=_("priority"), max_length=2, choices=Priority.choices)
+    hours = models.PositiveIntegerField(verbose_name=_("hours"))
 
     class Meta:
         verbose_name = _("stage deadline")
@@ -73,24 +74,27 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
     records, audit and notifications are the job of `cases.workflow`.
     """
 
-    reference = models.CharField(max_length=32, unique=True, editable=False)
+    reference = models.CharField(verbose_name=_("reference"), max_length=32, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     claim = models.TextField(_("claim"), help_text=_("The rumour as one statement."))
-    category = models.CharField(max_length=32, choices=Category.choices, default=Category.RUMOUR)
-    priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
-    status = fsm.FSMField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.DISCOVERED,
-                          protected=True, db_index=True)
-    resolution = models.CharField(max_length=32, choices=Resolution.choices, blank=True)
-    assignee = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases")
-    campaigns = models.ManyToManyField(Campaign, blank=True, related_name="cases")
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="merged_cases")
-    stage_started_at = models.DateTimeField(default=timezone.now)
-    stage_deadline = models.DateTimeField(null=True, blank=True, db_index=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    category = models.CharField(verbose_name=_("category"), max_length=32, choices=Category.choices,
+                                default=Category.RUMOUR)
+    priority = models.CharField(verbose_name=_("priority"), max_length=2, choices=Priority.choices, default=Priority.P3)
+    status = fsm.FSMField(verbose_name=_("status"), max_length=20, choices=CaseStatus.choices,
+                          default=CaseStatus.DISCOVERED, protected=True, db_index=True)
+    resolution = models.CharField(verbose_name=_("resolution"), max_length=32, choices=Resolution.choices, blank=True)
+    assignee = models.ForeignKey(USER, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_cases")
+    campaigns = models.ManyToManyField(Campaign, verbose_name=_("campaigns"), blank=True, related_name="cases")
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="merged_cases")
+    stage_started_at = models.DateTimeField(verbose_name=_("stage started at"), default=timezone.now)
+    stage_deadline = models.DateTimeField(verbose_name=_("stage deadline"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(USER, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -209,14 +213,15 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
 class CaseTransition(models.Model):
     """The record of one transition: who, when, from, to and why."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
-    name = models.CharField(max_length=40)
-    source = models.CharField(max_length=20, choices=CaseStatus.choices)
-    target = models.CharField(max_length=20, choices=CaseStatus.choices)
-    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="transitions")
+    name = models.CharField(verbose_name=_("transition"), max_length=40)
+    source = models.CharField(verbose_name=_("from state"), max_length=20, choices=CaseStatus.choices)
+    target = models.CharField(verbose_name=_("to state"), max_length=20, choices=CaseStatus.choices)
+    actor = models.ForeignKey(USER, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.TextField(verbose_name=_("reason"), blank=True)
+    data = models.JSONField(verbose_name=_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -228,10 +233,10 @@ class CaseTransition(models.Model):
 
 
 class CaseComment(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(USER, verbose_name=_("commenter"), on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(verbose_name=_("comment"))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -246,12 +251,12 @@ class CaseParty(models.Model):
     """A victim, reporter or witness. Internal only: never in any public output, and
     the privacy gate refuses public text that names them."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
-    role = models.CharField(max_length=16, choices=PartyRole.choices)
-    name = models.CharField(max_length=100)
-    contact = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(verbose_name=_("role"), max_length=16, choices=PartyRole.choices)
+    name = models.CharField(verbose_name=_("full name"), max_length=100)
+    contact = models.CharField(verbose_name=_("contact details"), max_length=200, blank=True)
+    notes = models.TextField(verbose_name=_("notes"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("case party")
@@ -264,32 +269,38 @@ class CaseParty(models.Model):
 class Report(models.Model):
     """What a platform or a staff member submitted about one post."""
 
-    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="reports")
-    external_id = models.CharField(max_length=128, help_text=_("The platform's own id; unique per platform."))
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reports")
-    author = models.ForeignKey("disposal.Account", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="reports")
-    title = models.CharField(max_length=300, blank=True)
-    content = models.TextField()
-    content_hash = models.CharField(max_length=64, db_index=True,
+    platform = models.ForeignKey("platforms.Platform", verbose_name=_("platform"), on_delete=models.PROTECT,
+                                 related_name="reports")
+    external_id = models.CharField(verbose_name=_("external id"), max_length=128,
+                                   help_text=_("The platform's own id; unique per platform."))
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey("disposal.Account", verbose_name=_("author account"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="reports")
+    title = models.CharField(verbose_name=_("title"), max_length=300, blank=True)
+    content = models.TextField(verbose_name=_("content"))
+    content_hash = models.CharField(verbose_name=_("content hash"), max_length=64, db_index=True,
                                     help_text=_("SHA-256 of the normalised text, for matching."))
-    url = models.URLField(max_length=1000, blank=True, db_index=True)
-    posted_at = models.DateTimeField()
-    content_type = models.CharField(max_length=10, choices=ContentType.choices, default=ContentType.TEXT)
-    language = models.CharField(max_length=16, blank=True)
-    category = models.CharField(max_length=32, choices=Category.choices, default=Category.RUMOUR)
-    reason = models.TextField(blank=True)
-    source = models.CharField(max_length=24, choices=ReportSource.choices, default=ReportSource.USER_REPORT)
-    evidence_urls = models.JSONField(default=list, blank=True)
-    views = models.PositiveBigIntegerField(default=0)
-    reposts = models.PositiveBigIntegerField(default=0)
-    comments = models.PositiveBigIntegerField(default=0)
-    likes = models.PositiveBigIntegerField(default=0)
-    match_score = models.FloatField(null=True, blank=True)
-    match_reason = models.CharField(max_length=40, blank=True)
-    submitted_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    received_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    url = models.URLField(verbose_name=_("URL"), max_length=1000, blank=True, db_index=True)
+    posted_at = models.DateTimeField(verbose_name=_("posted at"))
+    content_type = models.CharField(verbose_name=_("content type"), max_length=10, choices=ContentType.choices,
+                                    default=ContentType.TEXT)
+    language = models.CharField(verbose_name=_("language"), max_length=16, blank=True)
+    category = models.CharField(verbose_name=_("category"), max_length=32, choices=Category.choices,
+                                default=Category.RUMOUR)
+    reason = models.TextField(verbose_name=_("reason for reporting"), blank=True)
+    source = models.CharField(verbose_name=_("source"), max_length=24, choices=ReportSource.choices,
+                              default=ReportSource.USER_REPORT)
+    evidence_urls = models.JSONField(verbose_name=_("evidence URLs"), default=list, blank=True)
+    views = models.PositiveBigIntegerField(verbose_name=_("view count"), default=0)
+    reposts = models.PositiveBigIntegerField(verbose_name=_("repost count"), default=0)
+    comments = models.PositiveBigIntegerField(verbose_name=_("comment count"), default=0)
+    likes = models.PositiveBigIntegerField(verbose_name=_("like count"), default=0)
+    match_score = models.FloatField(verbose_name=_("match score"), null=True, blank=True)
+    match_reason = models.CharField(verbose_name=_("match reason"), max_length=40, blank=True)
+    submitted_by = models.ForeignKey(USER, verbose_name=_("submitted by"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(verbose_name=_("received at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -313,18 +324,20 @@ class EvidenceItem(models.Model):
     """A file or web capture. The bytes are immutable: an edit may change the
     description, never the file, its hash or its size; items are never deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="evidence")
-    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
-    kind = models.CharField(max_length=16, choices=EvidenceKind.choices, default=EvidenceKind.FILE)
-    file = models.FileField(upload_to="evidence/%Y/%m/", max_length=300)
-    original_name = models.CharField(max_length=255, blank=True)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    size = models.PositiveBigIntegerField()
-    content_type = models.CharField(max_length=100)
-    source_url = models.URLField(max_length=1000, blank=True)
-    description = models.TextField(blank=True)
-    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="evidence")
+    report = models.ForeignKey(Report, verbose_name=_("report"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="evidence")
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=EvidenceKind.choices,
+                            default=EvidenceKind.FILE)
+    file = models.FileField(verbose_name=_("file"), upload_to="evidence/%Y/%m/", max_length=300)
+    original_name = models.CharField(verbose_name=_("original file name"), max_length=255, blank=True)
+    sha256 = models.CharField(verbose_name=_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(verbose_name=_("size (bytes)"))
+    content_type = models.CharField(verbose_name=_("MIME type"), max_length=100)
+    source_url = models.URLField(verbose_name=_("source URL"), max_length=1000, blank=True)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    uploaded_by = models.ForeignKey(USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(verbose_name=_("uploaded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -338,14 +351,14 @@ class EvidenceItem(models.Model):
 class Finding(models.Model):
     """A verification finding: the verdict on the claim and why."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="findings")
-    verdict = models.CharField(max_length=16, choices=Verdict.choices)
-    reasoning = models.TextField()
-    sources = models.JSONField(default=list, blank=True,
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="findings")
+    verdict = models.CharField(verbose_name=_("verdict"), max_length=16, choices=Verdict.choices)
+    reasoning = models.TextField(verbose_name=_("reasoning"))
+    sources = models.JSONField(verbose_name=_("sources"), default=list, blank=True,
                                help_text=_("Authoritative sources: a list of {title, url, publisher}."))
-    evidence = models.ManyToManyField(EvidenceItem, blank=True, related_name="findings")
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    evidence = models.ManyToManyField(EvidenceItem, verbose_name=_("evidence"), blank=True, related_name="findings")
+    recorded_by = models.ForeignKey(USER, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(verbose_name=_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -360,16 +373,18 @@ class Finding(models.Model):
 class Consultation(models.Model):
     """A question to an authority (police, health commission, ...) and its answer."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consultations")
-    authority = models.CharField(max_length=16, choices=Authority.choices)
-    authority_name = models.CharField(max_length=200, help_text=_("e.g. 浦东新区卫生健康委员会"))
-    question = models.TextField()
-    due_at = models.DateTimeField()
-    asked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    asked_at = models.DateTimeField(auto_now_add=True)
-    answer = models.TextField(blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    answer_recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="consultations")
+    authority = models.CharField(verbose_name=_("authority"), max_length=16, choices=Authority.choices)
+    authority_name = models.CharField(verbose_name=_("authority name"), max_length=200,
+                                      help_text=_("e.g. 浦东新区卫生健康委员会"))
+    question = models.TextField(verbose_name=_("question"))
+    due_at = models.DateTimeField(verbose_name=_("due date"))
+    asked_by = models.ForeignKey(USER, verbose_name=_("asked by"), on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(verbose_name=_("asked at"), auto_now_add=True)
+    answer = models.TextField(verbose_name=_("answer"), blank=True)
+    answered_at = models.DateTimeField(verbose_name=_("answered at"), null=True, blank=True)
+    answer_recorded_by = models.ForeignKey(USER, verbose_name=_("answer recorded by"), null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["due_at", "id"]

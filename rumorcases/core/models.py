@@ -12,8 +12,8 @@ class Counter(models.Model):
     Use `core.services.counter_next`, which locks the row; never read-and-increment by hand.
     """
 
-    name = models.CharField(max_length=64, unique=True)
-    value = models.PositiveBigIntegerField(default=0)
+    name = models.CharField(verbose_name=_("name"), max_length=64, unique=True)
+    value = models.PositiveBigIntegerField(verbose_name=_("value"), default=0)
 
     class Meta:
         verbose_name = _("counter")
@@ -40,19 +40,21 @@ class AuditEvent(models.Model):
     `core.audit.audit_record` in the same transaction as the change it records.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True, editable=False)
-    occurred_at = models.DateTimeField(editable=False, db_index=True)
+    seq = models.PositiveBigIntegerField(verbose_name=_("sequence number"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"), editable=False, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+"
     )
-    actor_label = models.CharField(max_length=150, blank=True, help_text=_("Username, or 'system'."))
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64)
-    object_id = models.CharField(max_length=64)
-    case_reference = models.CharField(max_length=32, blank=True, db_index=True)
-    data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    actor_label = models.CharField(verbose_name=_("actor label"), max_length=150, blank=True,
+                                   help_text=_("Username, or 'system'."))
+    action = models.CharField(verbose_name=_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(verbose_name=_("object type"), max_length=64)
+    object_id = models.CharField(verbose_name=_("object id"), max_length=64)
+    case_reference = models.CharField(verbose_name=_("case reference"), max_length=32, blank=True, db_index=True)
+    data = models.JSONField(verbose_name=_("data"), default=dict, blank=True)
+    prev_hash = models.CharField(verbose_name=_("previous hash"), max_length=64, editable=False)
+    hash = models.CharField(verbose_name=_("hash"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -95,11 +97,12 @@ class AuditChainHead(models.Model):
     and compared by `audit_verify` so a deleted tail is noticed too."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_seq = models.PositiveBigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_seq = models.PositiveBigIntegerField(verbose_name=_("last sequence number"), default=0)
+    last_hash = models.CharField(verbose_name=_("last hash"), max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
 
 
 class NotificationKind(models.TextChoices):
@@ -115,16 +118,17 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """An in-app message to one user about something they must act on."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=300, blank=True)
-    case_reference = models.CharField(max_length=32, blank=True)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    kind = models.CharField(verbose_name=_("kind"), max_length=32, choices=NotificationKind.choices)
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    body = models.TextField(verbose_name=_("message"), blank=True)
+    url = models.CharField(verbose_name=_("link"), max_length=300, blank=True)
+    case_reference = models.CharField(verbose_name=_("case reference"), max_length=32, blank=True)
     # Identifies what caused it, so a re-run task never notifies twice.
-    source_key = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    source_key = models.CharField(verbose_name=_("source key"), max_length=100, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(verbose_name=_("read at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -22,10 +22,11 @@ class Subject(models.Model):
     """The person or organisation behind accounts on several platforms, so that
     repeat offences are seen across platforms. Internal only."""
 
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, choices=SubjectKind.choices, default=SubjectKind.PERSON)
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("full name"), max_length=200)
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=SubjectKind.choices,
+                            default=SubjectKind.PERSON)
+    notes = models.TextField(verbose_name=_("notes"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -39,16 +40,19 @@ class Subject(models.Model):
 class Account(models.Model):
     """An account on a platform, as the platform identifies it."""
 
-    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="accounts")
-    platform_account_id = models.CharField(max_length=128)
-    handle = models.CharField(max_length=150, blank=True)
-    display_name = models.CharField(max_length=150, blank=True)
-    account_type = models.CharField(max_length=16, choices=AccountType.choices, default=AccountType.INDIVIDUAL)
-    followers = models.PositiveBigIntegerField(default=0)
-    verified = models.BooleanField(default=False)
-    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts")
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    platform = models.ForeignKey("platforms.Platform", verbose_name=_("platform"), on_delete=models.PROTECT,
+                                 related_name="accounts")
+    platform_account_id = models.CharField(verbose_name=_("platform account id"), max_length=128)
+    handle = models.CharField(verbose_name=_("handle"), max_length=150, blank=True)
+    display_name = models.CharField(verbose_name=_("display name"), max_length=150, blank=True)
+    account_type = models.CharField(verbose_name=_("account type"), max_length=16, choices=AccountType.choices,
+                                    default=AccountType.INDIVIDUAL)
+    followers = models.PositiveBigIntegerField(verbose_name=_("followers"), default=0)
+    verified = models.BooleanField(verbose_name=_("verified"), default=False)
+    subject = models.ForeignKey(Subject, verbose_name=_("subject"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="accounts")
+    first_seen_at = models.DateTimeField(verbose_name=_("first seen at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["platform", "handle"]
@@ -65,12 +69,12 @@ class Account(models.Model):
 class LegalProvision(models.Model):
     """An entry of the office's catalogue of legal provisions that penalties cite."""
 
-    code = models.SlugField(max_length=40, unique=True)
-    law = models.CharField(max_length=200, help_text=_("e.g. 中华人民共和国网络安全法"))
-    law_en = models.CharField(max_length=200, blank=True)
-    article = models.CharField(max_length=60, help_text=_("e.g. 第十二条"))
-    text = models.TextField(blank=True)
-    active = models.BooleanField(default=True)
+    code = models.SlugField(verbose_name=_("code"), max_length=40, unique=True)
+    law = models.CharField(verbose_name=_("law"), max_length=200, help_text=_("e.g. 中华人民共和国网络安全法"))
+    law_en = models.CharField(verbose_name=_("law in English"), max_length=200, blank=True)
+    article = models.CharField(verbose_name=_("article"), max_length=60, help_text=_("e.g. 第十二条"))
+    text = models.TextField(verbose_name=_("text of the provision"), blank=True)
+    active = models.BooleanField(verbose_name=_("in force"), default=True)
 
     class Meta:
         ordering = ["law", "code"]
@@ -84,26 +88,29 @@ class LegalProvision(models.Model):
 class Penalty(fsm.ConcurrentTransitionMixin, models.Model):
     """A measure against one account for its part in one case."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="penalties")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="penalties")
-    role = models.CharField(max_length=20, choices=OffenderRole.choices)
-    measure = models.CharField(max_length=24, choices=Measure.choices)
-    duration_days = models.PositiveIntegerField(null=True, blank=True)
-    legal_provision = models.ForeignKey(LegalProvision, on_delete=models.PROTECT, related_name="penalties")
-    reasoning = models.TextField()
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="penalties")
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="penalties")
+    role = models.CharField(verbose_name=_("role"), max_length=20, choices=OffenderRole.choices)
+    measure = models.CharField(verbose_name=_("measure"), max_length=24, choices=Measure.choices)
+    duration_days = models.PositiveIntegerField(verbose_name=_("duration (days)"), null=True, blank=True)
+    legal_provision = models.ForeignKey(LegalProvision, verbose_name=_("legal provision"), on_delete=models.PROTECT,
+                                        related_name="penalties")
+    reasoning = models.TextField(verbose_name=_("reasoning"))
     prior_offences = models.PositiveIntegerField(
-        default=0, help_text=_("Earlier penalties of this account or its subject when proposed.")
+        verbose_name=_("prior offences"), default=0,
+        help_text=_("Earlier penalties of this account or its subject when proposed."),
     )
-    status = fsm.FSMField(max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.PROPOSED,
-                          protected=True, db_index=True)
-    status_before_appeal = models.CharField(max_length=16, blank=True)
-    proposed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    proposed_at = models.DateTimeField(auto_now_add=True)
-    approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    executed_at = models.DateTimeField(null=True, blank=True)
-    revoked_reason = models.TextField(blank=True)
-    appeal_note = models.TextField(blank=True)
+    status = fsm.FSMField(verbose_name=_("status"), max_length=16, choices=PenaltyStatus.choices,
+                          default=PenaltyStatus.PROPOSED, protected=True, db_index=True)
+    status_before_appeal = models.CharField(verbose_name=_("status before appeal"), max_length=16, blank=True)
+    proposed_by = models.ForeignKey(USER, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(verbose_name=_("proposed at"), auto_now_add=True)
+    approved_by = models.ForeignKey(USER, verbose_name=_("approved by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(verbose_name=_("approved at"), null=True, blank=True)
+    executed_at = models.DateTimeField(verbose_name=_("executed at"), null=True, blank=True)
+    revoked_reason = models.TextField(verbose_name=_("reason for revocation"), blank=True)
+    appeal_note = models.TextField(verbose_name=_("appeal note"), blank=True)
 
     class Meta:
         ordering = ["-proposed_at", "-id"]
@@ -163,20 +170,22 @@ class Penalty(fsm.ConcurrentTransitionMixin, models.Model):
 class DisposalOrder(fsm.ConcurrentTransitionMixin, models.Model):
     """An order to one platform: items to remove and accounts to act on, by a due time."""
 
-    reference = models.CharField(max_length=32, unique=True, editable=False)
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="orders")
-    platform = models.ForeignKey("platforms.Platform", on_delete=models.PROTECT, related_name="orders")
-    status = fsm.FSMField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.ISSUED, protected=True,
-                          db_index=True)
-    instructions = models.TextField(blank=True)
-    due_at = models.DateTimeField(db_index=True)
-    issued_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    issued_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    rejected_reason = models.TextField(blank=True)
-    waived_reason = models.TextField(blank=True)
-    waived_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(verbose_name=_("reference"), max_length=32, unique=True, editable=False)
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="orders")
+    platform = models.ForeignKey("platforms.Platform", verbose_name=_("platform"), on_delete=models.PROTECT,
+                                 related_name="orders")
+    status = fsm.FSMField(verbose_name=_("status"), max_length=16, choices=OrderStatus.choices,
+                          default=OrderStatus.ISSUED, protected=True, db_index=True)
+    instructions = models.TextField(verbose_name=_("instructions"), blank=True)
+    due_at = models.DateTimeField(verbose_name=_("due time"), db_index=True)
+    issued_by = models.ForeignKey(USER, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(verbose_name=_("issued at"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(verbose_name=_("acknowledged at"), null=True, blank=True)
+    completed_at = models.DateTimeField(verbose_name=_("completed at"), null=True, blank=True)
+    rejected_reason = models.TextField(verbose_name=_("reason for rejection"), blank=True)
+    waived_reason = models.TextField(verbose_name=_("reason for waiver"), blank=True)
+    waived_by = models.ForeignKey(USER, verbose_name=_("waived by"), null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -223,15 +232,19 @@ class DisposalOrder(fsm.ConcurrentTransitionMixin, models.Model):
 class OrderItem(models.Model):
     """One thing a platform must do: remove a post, or carry out a penalty on an account."""
 
-    order = models.ForeignKey(DisposalOrder, on_delete=models.CASCADE, related_name="items")
-    kind = models.CharField(max_length=16, choices=OrderItemKind.choices)
-    report = models.ForeignKey("cases.Report", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    url = models.URLField(max_length=1000, blank=True)
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    penalty = models.ForeignKey(Penalty, null=True, blank=True, on_delete=models.PROTECT, related_name="order_items")
-    outcome = models.CharField(max_length=16, choices=OrderItemOutcome.choices, default=OrderItemOutcome.PENDING)
-    done_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
+    order = models.ForeignKey(DisposalOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=OrderItemKind.choices)
+    report = models.ForeignKey("cases.Report", verbose_name=_("report"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(verbose_name=_("URL"), max_length=1000, blank=True)
+    account = models.ForeignKey(Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    penalty = models.ForeignKey(Penalty, verbose_name=_("penalty"), null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="order_items")
+    outcome = models.CharField(verbose_name=_("outcome"), max_length=16, choices=OrderItemOutcome.choices,
+                               default=OrderItemOutcome.PENDING)
+    done_at = models.DateTimeField(verbose_name=_("done at"), null=True, blank=True)
+    note = models.TextField(verbose_name=_("note"), blank=True)
 
     class Meta:
         ordering = ["order", "id"]

@@ -21,22 +21,25 @@ class DebunkNotice(fsm.ConcurrentTransitionMixin, models.Model):
     correction adds one; `current_version` is what the public sees.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="notices")
-    status = fsm.FSMField(max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT, protected=True,
-                          db_index=True)
-    current_version = models.ForeignKey("NoticeVersion", null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
-    document_number = models.CharField(max_length=64, blank=True, help_text=_("Assigned when published."))
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawal_statement = models.TextField(blank=True)
+    public_id = models.UUIDField(verbose_name=_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="notices")
+    status = fsm.FSMField(verbose_name=_("status"), max_length=16, choices=NoticeStatus.choices,
+                          default=NoticeStatus.DRAFT, protected=True, db_index=True)
+    current_version = models.ForeignKey("NoticeVersion", verbose_name=_("current version"), null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    document_number = models.CharField(verbose_name=_("document number"), max_length=64, blank=True,
+                                       help_text=_("Assigned when published."))
+    created_by = models.ForeignKey(USER, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), null=True, blank=True)
+    approved_by = models.ForeignKey(USER, verbose_name=_("approved by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(verbose_name=_("approved at"), null=True, blank=True)
+    published_by = models.ForeignKey(USER, verbose_name=_("published by"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(verbose_name=_("published at"), null=True, blank=True, db_index=True)
+    withdrawn_at = models.DateTimeField(verbose_name=_("withdrawn at"), null=True, blank=True)
+    withdrawal_statement = models.TextField(verbose_name=_("withdrawal statement"), blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -87,18 +90,20 @@ class DebunkNotice(fsm.ConcurrentTransitionMixin, models.Model):
 class NoticeVersion(models.Model):
     """One frozen text of a notice. Never edited: a change is a new version."""
 
-    notice = models.ForeignKey(DebunkNotice, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    claim = models.TextField(help_text=_("The rumour as it circulated."))
-    verdict = models.CharField(max_length=16, choices=[(v.value, v.label) for v in Verdict if v in RUMOUR_VERDICTS])
-    body = models.TextField(help_text=_("The facts."))
-    sources = models.JSONField(default=list, blank=True)
-    title_en = models.CharField(max_length=200, blank=True)
-    body_en = models.TextField(blank=True)
-    author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    content_sha256 = models.CharField(max_length=64)
+    notice = models.ForeignKey(DebunkNotice, verbose_name=_("notice"), on_delete=models.CASCADE,
+                               related_name="versions")
+    number = models.PositiveIntegerField(verbose_name=_("version number"))
+    title = models.CharField(verbose_name=_("title"), max_length=200)
+    claim = models.TextField(verbose_name=_("claim"), help_text=_("The rumour as it circulated."))
+    verdict = models.CharField(verbose_name=_("verdict"), max_length=16,
+                               choices=[(v.value, v.label) for v in Verdict if v in RUMOUR_VERDICTS])
+    body = models.TextField(verbose_name=_("the facts"), help_text=_("The facts."))
+    sources = models.JSONField(verbose_name=_("sources"), default=list, blank=True)
+    title_en = models.CharField(verbose_name=_("English title"), max_length=200, blank=True)
+    body_en = models.TextField(verbose_name=_("the facts in English"), blank=True)
+    author = models.ForeignKey(USER, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    content_sha256 = models.CharField(verbose_name=_("SHA-256 of the text"), max_length=64)
 
     class Meta:
         ordering = ["notice", "number"]
@@ -117,12 +122,13 @@ class NoticeVersion(models.Model):
 
 
 class NoticeReview(models.Model):
-    notice = models.ForeignKey(DebunkNotice, on_delete=models.CASCADE, related_name="reviews")
-    version = models.ForeignKey(NoticeVersion, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
-    comments = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    notice = models.ForeignKey(DebunkNotice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey(NoticeVersion, verbose_name=_("version"), on_delete=models.PROTECT,
+                                related_name="reviews")
+    reviewer = models.ForeignKey(USER, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(verbose_name=_("decision"), max_length=10, choices=ReviewDecision.choices)
+    comments = models.TextField(verbose_name=_("review comments"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -136,11 +142,13 @@ class NoticeReview(models.Model):
 class NoticeCorrection(models.Model):
     """A public correction of a published notice; its note is shown at the top of the page."""
 
-    notice = models.ForeignKey(DebunkNotice, on_delete=models.CASCADE, related_name="corrections")
-    version = models.OneToOneField(NoticeVersion, on_delete=models.PROTECT, related_name="correction")
-    note = models.TextField(help_text=_("Public: what was corrected and why."))
-    corrected_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    notice = models.ForeignKey(DebunkNotice, verbose_name=_("notice"), on_delete=models.CASCADE,
+                               related_name="corrections")
+    version = models.OneToOneField(NoticeVersion, verbose_name=_("version"), on_delete=models.PROTECT,
+                                   related_name="correction")
+    note = models.TextField(verbose_name=_("correction note"), help_text=_("Public: what was corrected and why."))
+    corrected_by = models.ForeignKey(USER, verbose_name=_("corrected by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
