@@ -23,13 +23,14 @@ PYTEST_ARGS ?=
 REQ_STAMP      := $(VENV)/.requirements.stamp
 REQ_TEST_STAMP := $(VENV)/.requirements-test.stamp
 
-.PHONY: help run test setup setup-test system-packages messages lint clean
+.PHONY: help run test setup setup-test system-packages messages lint bench clean
 
 help:
 	@echo "make run         set everything up, load demo data, serve on http://$(RUNSERVER)/"
 	@echo "make test        set everything up, check migrations, lint, run pytest (PYTEST_ARGS=...)"
 	@echo "make setup       system packages, .venv and runtime requirements"
 	@echo "make lint        ruff check ."
+	@echo "make bench       batch intake end to end beside a raw insert, on local PostgreSQL (BENCH_ARGS=...)"
 	@echo "make clean       remove var/ and .venv"
 
 # --- setup ------------------------------------------------------------------
@@ -75,6 +76,11 @@ test: setup-test messages
 
 lint: setup-test
 	$(VENV)/bin/ruff check .
+
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres); creates and drops its own database.
+# Not part of `make test`. bench/README.md says what it measures.
+bench: setup
+	$(PYTHON) bench/intake.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var $(VENV) .pytest_cache .ruff_cache

@@ -100,21 +100,25 @@ class ReportSubmissionSerializer(StrictSerializer):
 
     def report_input(self) -> ReportInput:
         """The validated body as the intake services take it."""
-        data = self.validated_data
-        author = data.get("author")
-        metrics = data.get("metrics") or {}
-        return ReportInput(
-            external_id=data["external_id"], content=data["content"], posted_at=data["posted_at"],
-            url=data["url"], title=data["title"], content_type=data["content_type"], language=data["language"],
-            author=AuthorInput(
-                account_id=author["platform_account_id"], handle=author["handle"],
-                display_name=author["display_name"], account_type=author["account_type"],
-                followers=author["followers"], verified=author["verified"],
-            ) if author else None,
-            views=metrics.get("views", 0), reposts=metrics.get("reposts", 0), comments=metrics.get("comments", 0),
-            likes=metrics.get("likes", 0), category=data["category"], reason=data["reason"], source=data["source"],
-            evidence_urls=list(data["evidence_urls"]),
-        )
+        return report_input_from(self.validated_data)
+
+
+def report_input_from(data: dict) -> ReportInput:
+    """Validated report fields as the intake services take them."""
+    author = data.get("author")
+    metrics = data.get("metrics") or {}
+    return ReportInput(
+        external_id=data["external_id"], content=data["content"], posted_at=data["posted_at"],
+        url=data["url"], title=data["title"], content_type=data["content_type"], language=data["language"],
+        author=AuthorInput(
+            account_id=author["platform_account_id"], handle=author["handle"],
+            display_name=author["display_name"], account_type=author["account_type"],
+            followers=author["followers"], verified=author["verified"],
+        ) if author else None,
+        views=metrics.get("views", 0), reposts=metrics.get("reposts", 0), comments=metrics.get("comments", 0),
+        likes=metrics.get("likes", 0), category=data["category"], reason=data["reason"], source=data["source"],
+        evidence_urls=list(data["evidence_urls"]),
+    )
 
 
 class ReportBatchSerializer(StrictSerializer):

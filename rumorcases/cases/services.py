@@ -45,6 +45,7 @@ from rumorcases.core.exceptions import (
 )
 from rumorcases.core.models import NotificationKind
 from rumorcases.core.services import counter_reserve, notification_send
+from rumorcases.disposal.choices import AccountType
 
 # --- helpers ---------------------------------------------------------------
 
@@ -258,10 +259,15 @@ METRICS = ("views", "reposts", "comments", "likes")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
+# The allowed values, as sets: `Choices.values` builds a new list on every access, and batch
+# intake validates a thousand reports at a time.
+_REPORT_CHOICES = (("content_type", frozenset(ContentType.values)), ("category", frozenset(Category.values)),
+                   ("source", frozenset(ReportSource.values)))
+_ACCOUNT_TYPES = frozenset(AccountType.values)
+
+
 def report_validate(data: ReportInput) -> None:
     """Field-by-field checks; raises `invalid` with every problem at once."""
-    from rumorcases.disposal.choices import AccountType
-
     errors: dict[str, list[str]] = {}
     if not (data.external_id or "").strip():
         errors["external_id"] = [_("This field is required.")]
@@ -275,9 +281,9 @@ def report_validate(data: ReportInput) -> None:
         errors["url"] = [_("Enter a valid http(s) URL of at most 1,000 characters.")]
     if len(data.title or "") > 300:
         errors["title"] = [_("At most 300 characters.")]
-    for name, allowed in (("content_type", ContentType.values), ("category", Category.values),
-                          ("source", ReportSource.values)):
-        if getattr(data, name) not in allowed:
+    for name, allowed in _REPORT_CHOICES:
+        value = getattr(data, name)
+        if not isinstance(value, str) or value not in allowed:
             errors[name] = [_("Unknown value.")]
     for name in METRICS:
         value = getattr(data, name)
@@ -286,7 +292,7 @@ def report_validate(data: ReportInput) -> None:
     if data.author is not None:
         if not (data.author.account_id or "").strip():
             errors["author.account_id"] = [_("This field is required.")]
-        if data.author.account_type not in AccountType.values:
+        if not isinstance(data.author.account_type, str) or data.author.account_type not in _ACCOUNT_TYPES:
             errors["author.account_type"] = [_("Unknown value.")]
         if not isinstance(data.author.followers, int) or data.author.followers < 0:
             errors["author.followers"] = [_("A whole number, zero or more.")]

@@ -48,6 +48,58 @@ def audit_record(
 
 
 @dataclass
+class AuditEntry:
+    """One event for `audit_record_many`: the arguments `audit_record` takes."""
+
+    actor: object
+    action: str
+    obj: models.Model
+    data: dict | None = None
+    case_reference: str = ""
+
+
+def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append events to the chain in the order given, as one `audit_record` call each would.
+
+    For bulk writers: the head row is locked once, the links are computed in memory and the
+    events are written with one insert (three queries on PostgreSQL, however many events). Must
+    run inside the transaction of the changes recorded; every `obj` must be saved already.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record_many must run inside the transaction of the changes it records")
+    if not entries:
+        return []
+    head = AuditChainHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # a flushed database (migrations create the row)
+        AuditChainHead.objects.bulk_create([AuditChainHead(id=1)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(id=1)
+    seq, prev_hash = head.last_seq, head.last_hash
+    events = []
+    for entry in entries:
+        if entry.obj.pk is None:
+            raise ValueError(f"{entry.action}: the object must be saved before its event is recorded")
+        actor = entry.actor if entry.actor is not None and entry.actor.is_authenticated else None
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            occurred_at=timezone.now(),
+            actor=actor,
+            actor_label=actor.get_username() if actor is not None else "system",
+            action=entry.action,
+            object_type=entry.obj._meta.label_lower,
+            object_id=str(entry.obj.pk),
+            case_reference=entry.case_reference,
+            data=entry.data or {},
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event.compute_hash()
+        events.append(event)
+    AuditEvent.objects.bulk_create(events)
+    AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev_hash)
+    return events
+
+
+@dataclass
 class ChainProblem:
     seq: int | None
     message: str
