@@ -389,8 +389,12 @@ def _report_resubmitted(report: Report, data: ReportInput, submitted_by) -> Inge
         return IngestResult(report=report, outcome="existing", case=report.case)
     for name, value in changed.items():
         setattr(report, name, value)
-    if _serious_spread(report):
-        report.case = Case.objects.select_for_update(no_key=True).get(pk=report.case_id)  # as in report_ingest
+    # The case row first, as transitions and merges take it (case, then audit head, then reports):
+    # saving the report before would hold its row while waiting for the head a merge holds.
+    report.case = Case.objects.select_for_update(no_key=True).get(pk=report.case_id)
+    moved_to = Report.objects.filter(pk=report.pk).values_list("case_id", flat=True).get()
+    if moved_to != report.case_id:  # merged into another case meanwhile
+        report.case = Case.objects.get(pk=moved_to)
     report.save(update_fields=[*changed, "updated_at"])
     audit_record(actor=submitted_by, action="report.metrics_updated", obj=report,
                  case_reference=report.case.reference, data=changed)
