@@ -455,21 +455,102 @@ class CaseTransitionAdmin(ReadOnlyAdmin):
         return pretty_json(obj.data)
 
 
+class ReportMoveForm(forms.Form):
+    target = forms.CharField(label=_("Move to case (reference)"), max_length=32)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+    def clean_target(self):
+        reference = self.cleaned_data["target"].strip()
+        target = Case.objects.filter(reference=reference).first()
+        if target is None:
+            raise forms.ValidationError(gettext("There is no case %(ref)s.") % {"ref": reference})
+        return target
+
+
+class ReportSplitForm(forms.Form):
+    title = forms.CharField(label=_("Title of the new case"), max_length=200, required=False,
+                            help_text=_("Empty: the report's title or first line."))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
-    """What platforms and monitoring submitted: a record, never edited here."""
+    """What platforms and monitoring submitted: a record, never edited here, except that staff
+    may move a report to another case or split it into a new one (`report_move`, `report_split`)."""
 
-    list_display = ["external_id", "platform", "case", "author", "views", "reposts", "serious", "source",
-                    "received_at"]
-    list_filter = ["platform", "source", "category", "content_type"]
+    list_display = ["external_id", "platform", "case_link", "match_reason", "match_score", "author", "views",
+                    "reposts", "serious", "source", "received_at"]
+    list_filter = ["platform", "source", "category", "content_type", "match_reason"]
     list_select_related = ["platform", "case", "author"]
     search_fields = ["external_id", "=case__reference", "url", "content"]
     date_hierarchy = "received_at"
+    readonly_fields = ["case_link", "relocate"]
     inlines = [EvidenceInline]
 
     @admin.display(description=_("serious spread"), boolean=True)
     def serious(self, obj):
         return obj.reaches_serious_threshold
+
+    @admin.display(description=_("case"), ordering="case__reference")
+    def case_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[obj.case_id]), obj.case)
+
+    @admin.display(description=_("move or split"))
+    def relocate(self, obj):
+        return format_html('<a class="button" href="{}">{}</a> <a class="button" href="{}">{}</a>',
+                           reverse("admin:cases_report_relocate", args=[obj.pk, "move"]), gettext("Move to case"),
+                           reverse("admin:cases_report_relocate", args=[obj.pk, "split"]),
+                           gettext("Split into a new case"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if request.user.has_perm("cases.merge_case") else [f for f in fields if f != "relocate"]
+
+    def get_urls(self):
+        custom = [
+            path("<path:object_id>/relocate/<str:kind>/", self.admin_site.admin_view(self.relocate_view),
+                 name="cases_report_relocate"),
+        ]
+        return custom + super().get_urls()
+
+    def relocate_view(self, request, object_id, kind):
+        """Move the report to another case or split it into a new one (POST), or ask how and why (GET)."""
+        if kind not in ("move", "split"):
+            raise Http404
+        report = self.get_object(request, unquote(object_id))
+        if report is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, report):
+            raise PermissionDenied
+        form_class = ReportMoveForm if kind == "move" else ReportSplitForm
+        form = form_class(request.POST if request.method == "POST" else None)
+        change_url = reverse("admin:cases_report_change", args=[report.pk])
+        label = gettext("Move to case") if kind == "move" else gettext("Split into a new case")
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if kind == "move":
+                    services.report_move(report=report, target_case=data["target"], by=request.user,
+                                         reason=data["reason"])
+                    case = data["target"]
+                else:
+                    case = services.report_split(report=report, by=request.user, reason=data["reason"],
+                                                 title=data["title"])
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, gettext("Report %(report)s is now in case %(ref)s.") % {
+                    "report": report.external_id, "ref": case.reference})
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(request, "admin/cases/report/relocate.html", {
+            **self.admin_site.each_context(request),
+            "title": f"{label}: {report.external_id}",
+            "opts": self.opts,
+            "original": report,
+            "form": form,
+            "label": label,
+            "change_url": change_url,
+        })
 
 
 @admin.register(EvidenceItem)
@@ -606,3 +687,26 @@ class CasePartyAdmin(ServiceAdmin):
         data = form.cleaned_data
         return services.case_party_add(case=data["case"], role=data["role"], name=data["name"],
                                        contact=data["contact"], notes=data["notes"], by=request.user)
+
+
+from rumorcases.cases.models import ReportFingerprint  # noqa: E402
+
+
+@admin.register(ReportFingerprint)
+class ReportFingerprintAdmin(admin.ModelAdmin):
+    """Derived from the report's text by `fingerprints.fingerprint_store`: read only."""
+
+    list_display = ["report", "band", "key"]
+    list_select_related = ["report"]
+    search_fields = ["=report__external_id"]
+    fields = ["report", "band", "key"]
+    readonly_fields = ["report", "band", "key"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -32,7 +32,7 @@ from datetime import timedelta
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from rumorcases.cases import deadlines, matching
+from rumorcases.cases import deadlines, fingerprints, matching
 from rumorcases.cases.choices import CaseStatus, Priority
 from rumorcases.cases.models import Case, Report
 from rumorcases.cases.services import (
@@ -224,7 +224,8 @@ class _Batch:
         self.matcher.add(url=data.url, text=data.content, case=case)
         report = Report(
             platform=self.platform, external_id=data.external_id, title=data.title,
-            content=data.content, content_hash=digest, url=data.url, posted_at=data.posted_at,
+            content=data.content, content_hash=digest, normalised=self.matcher.normalised(data.content),
+            url=data.url, posted_at=data.posted_at,
             content_type=data.content_type, language=data.language, category=data.category, reason=data.reason,
             source=data.source, evidence_urls=data.evidence_urls, views=data.views, reposts=data.reposts,
             comments=data.comments, likes=data.likes, match_score=found.score if found.case else None,
@@ -376,6 +377,7 @@ class _Batch:
             Report.objects.bulk_create([known.report for known in new])
         except IntegrityError as error:
             raise _Collision from error
+        fingerprints.fingerprint_store([known.report for known in new])
 
     def _update_stored(self, raised: list[Case]) -> None:
         """Metrics of stored reports and priorities of stored cases (locked rows), after the

@@ -1,13 +1,14 @@
 """Which case does an incoming report belong to?
 
 `match_report` is the one entry point used by the API, the staff form and imports.
-This first implementation matches exactly: the same post URL, or the same text
-once normalised (case, width, whitespace and punctuation ignored).
+In this order: the same post URL; the same text once normalised (`normalise`: width, case,
+links, hashtags, mentions, repost chains, punctuation and script ignored); then a near duplicate,
+found by MinHash band keys and confirmed by `fingerprints.similarity` against
+`settings.MATCH_NEAR_THRESHOLD` (docs/matching.md).
 """
 
 import hashlib
-import re
-import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,26 +16,24 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from rumorcases.cases import fingerprints
 from rumorcases.cases.choices import CaseStatus
+from rumorcases.cases.normalise import normalise
 
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def normalise_text(text: str) -> str:
-    """NFKC (full-width → half-width), lower case, punctuation and whitespace removed."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    return _NOT_WORD.sub("", text)
+# Keys per near-duplicate lookup of a batch: stays under SQLite's 32,766 variables a statement.
+_KEYS_PER_QUERY = 20000
 
 
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    """SHA-256 of the normalised text."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
 class Match:
     case: object | None
     score: float
-    reason: str  # "exact_url", "exact_text" or "" when there is no match
+    reason: str  # "exact_url", "exact_text", "near_duplicate" or "" when there is no match
 
 
 NO_MATCH = Match(case=None, score=0.0, reason="")
@@ -51,7 +50,7 @@ def _candidate_reports():
 
 
 def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -> Match:
-    """Find the open or recently closed case carrying the same rumour. At most two indexed queries."""
+    """Find the open or recently closed case carrying the same rumour. At most three indexed queries."""
     candidates = _candidate_reports()
     if exclude_report_id:
         candidates = candidates.exclude(pk=exclude_report_id)
@@ -59,11 +58,19 @@ def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -
         hit = candidates.filter(url=url).order_by("-case__created_at").first()
         if hit is not None:
             return Match(case=hit.case, score=1.0, reason="exact_url")
-    digest = content_hash(text)
-    if normalise_text(text):
-        hit = candidates.filter(content_hash=digest).order_by("-case__created_at").first()
-        if hit is not None:
-            return Match(case=hit.case, score=1.0, reason="exact_text")
+    norm = normalise(text)
+    if not norm:
+        return NO_MATCH
+    digest = hashlib.sha256(norm.encode("utf-8")).hexdigest()
+    hit = candidates.filter(content_hash=digest).order_by("-case__created_at").first()
+    if hit is not None:
+        return Match(case=hit.case, score=1.0, reason="exact_text")
+    if not fingerprints.enabled():
+        return NO_MATCH
+    near = fingerprints.best_near_duplicate(norm, fingerprints.candidates(fingerprints.band_keys(norm),
+                                                                          reports=candidates))
+    if near is not None:
+        return Match(case=near[0], score=near[1], reason="near_duplicate")
     return NO_MATCH
 
 
@@ -74,9 +81,11 @@ class BatchMatcher:
     """`match_report` for many reports stored one after another in one transaction.
 
     Built from the (url, text) of every report the batch may store, it finds with two queries
-    the candidate cases already carrying those URLs and texts. Then, for each report in turn,
-    `match` answers what `match_report` would answer at that moment, counting the reports stored
-    earlier in the batch, which the caller records with `add`. A stored case is named by its id;
+    the candidate cases already carrying those URLs and texts, and with one more (one per
+    20,000 band keys: some 300 reports) the stored reports sharing band keys with its texts.
+    Then, for each report in turn, `match` answers what `match_report` would answer at that
+    moment, counting the reports stored earlier in the batch, which the caller records with
+    `add`. A stored case is named by its id;
     a case the batch opens is named by whatever object the caller passes to `add`, and counts as
     newer than any stored case (it is: it is created now).
 
@@ -91,6 +100,11 @@ class BatchMatcher:
         self._opened = 0
         self._by_url: dict[str, object] = {}
         self._by_text: dict[str, object] = {}
+        self._norms: dict[str, str] = {}
+        self._keys: dict[str, list] = {}
+        # (band, key) -> the reports carrying it, stored or added: (case, report rank, normalised text)
+        self._by_band_key: dict[tuple, list] = {}
+        self._added = 0
         urls = {url for url, _ in reports if url}
         digests = {key for key in (self._text_key(text) for _, text in reports) if key}
         for field, keys, best in (("url", urls, self._by_url), ("content_hash", digests, self._by_text)):
@@ -103,12 +117,46 @@ class BatchMatcher:
                 # `match_report` takes the most recently created case (ties: the higher id).
                 self._rank[case_id] = (0, created_at, case_id)
                 self._keep_best(best, key, case_id)
+        self._near = fingerprints.enabled()
+        if self._near:
+            self._read_fingerprints({key for _, text in reports for key in self.band_keys(text)})
+
+    def _read_fingerprints(self, keys: set) -> None:
+        from rumorcases.cases.models import ReportFingerprint
+
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _KEYS_PER_QUERY):
+            by_band: dict[int, list] = {}
+            for band, key in ordered[start : start + _KEYS_PER_QUERY]:
+                by_band.setdefault(band, []).append(key)
+            condition = Q()
+            for band, keys_of_band in by_band.items():
+                condition |= Q(band=band, key__in=keys_of_band)
+            rows = (ReportFingerprint.objects.filter(condition, report__in=_candidate_reports().values("pk"))
+                    .values_list("band", "key", "report_id", "report__normalised", "report__case_id",
+                                 "report__case__created_at"))
+            for band, key, report_id, norm, case_id, created_at in rows:
+                self._rank.setdefault(case_id, (0, created_at, case_id))
+                self._by_band_key.setdefault((band, key), []).append((case_id, (0, report_id), norm))
+
+    def normalised(self, text: str) -> str:
+        """`normalise`, computed once per text for the whole batch."""
+        norm = self._norms.get(text)
+        if norm is None:
+            norm = self._norms[text] = normalise(text)
+        return norm
+
+    def band_keys(self, text: str) -> list:
+        keys = self._keys.get(text)
+        if keys is None:
+            keys = self._keys[text] = fingerprints.band_keys(self.normalised(text))
+        return keys
 
     def content_hash(self, text: str) -> str:
         """`content_hash`, computed once per text for the whole batch."""
         digest = self._digests.get(text)
         if digest is None:
-            digest = self._digests[text] = content_hash(text)
+            digest = self._digests[text] = hashlib.sha256(self.normalised(text).encode("utf-8")).hexdigest()
         return digest
 
     def _text_key(self, text: str) -> str:
@@ -127,7 +175,21 @@ class BatchMatcher:
         key = self._text_key(text)
         if key and key in self._by_text:
             return Match(case=self._by_text[key], score=1.0, reason="exact_text")
+        if key and self._near:
+            near = fingerprints.best_near_duplicate(self.normalised(text), self._near_candidates(text))
+            if near is not None:
+                return Match(case=near[0], score=near[1], reason="near_duplicate")
         return NO_MATCH
+
+    def _near_candidates(self, text: str) -> list:
+        """What `fingerprints.candidates` would find now, without its limit (applied later)."""
+        shared: Counter = Counter()
+        for band_key in self.band_keys(text):
+            for entry in self._by_band_key.get(band_key, ()):
+                shared[entry] += 1
+        return [fingerprints.Candidate(shared=count, case_rank=self._rank[case], report_rank=report_rank,
+                                       normalised=norm, case=case)
+                for (case, report_rank, norm), count in shared.items()]
 
     def add(self, *, url: str, text: str, case) -> None:
         """Record a report stored in `case` (a stored case's id, or the caller's new case)."""
@@ -139,3 +201,7 @@ class BatchMatcher:
         key = self._text_key(text)
         if key:
             self._keep_best(self._by_text, key, case)
+            self._added += 1
+            entry = (case, (1, self._added), self.normalised(text))
+            for band_key in self.band_keys(text) if self._near else ():
+                self._by_band_key.setdefault(band_key, []).append(entry)

@@ -280,6 +280,9 @@ class Report(models.Model):
     content = models.TextField(verbose_name=_("content"))
     content_hash = models.CharField(verbose_name=_("content hash"), max_length=64, db_index=True,
                                     help_text=_("SHA-256 of the normalised text, for matching."))
+    # db_default too: rows inserted outside Django (bench/intake.py) stay valid.
+    normalised = models.TextField(verbose_name=_("normalised text"), blank=True, default="", db_default="",
+                                  help_text=_("The content as compared for matching (cases.normalise)."))
     url = models.URLField(verbose_name=_("URL"), max_length=1000, blank=True, db_index=True)
     posted_at = models.DateTimeField(verbose_name=_("posted at"))
     content_type = models.CharField(verbose_name=_("content type"), max_length=10, choices=ContentType.choices,
@@ -401,3 +404,20 @@ class Consultation(models.Model):
     @property
     def is_overdue(self) -> bool:
         return not self.is_answered and self.due_at < timezone.now()
+
+
+class ReportFingerprint(models.Model):
+    """One LSH band key of a report's MinHash signature (see cases.fingerprints)."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE,
+                               related_name="fingerprints")
+    band = models.SmallIntegerField(verbose_name=_("band"))
+    key = models.BigIntegerField(verbose_name=_("key"))
+
+    class Meta:
+        verbose_name = _("report fingerprint")
+        verbose_name_plural = _("report fingerprints")
+        indexes = [models.Index(fields=["band", "key"], name="report_fingerprint_band_key")]
+
+    def __str__(self):
+        return f"{self.report_id}:{self.band}:{self.key}"

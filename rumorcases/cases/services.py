@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,7 +33,9 @@ from rumorcases.cases.choices import (
     ReportSource,
     Verdict,
 )
+from rumorcases.cases.fingerprints import fingerprint_store
 from rumorcases.cases.models import Campaign, Case, CaseComment, CaseParty, Consultation, EvidenceItem, Finding, Report
+from rumorcases.cases.normalise import normalise
 from rumorcases.core import roles
 from rumorcases.core.audit import audit_record
 from rumorcases.core.exceptions import (
@@ -41,8 +43,10 @@ from rumorcases.core.exceptions import (
     EVIDENCE_TYPE_FORBIDDEN,
     INVALID,
     NOT_YOUR_ROLE,
+    REASON_REQUIRED,
     ApplicationError,
 )
+from rumorcases.core.fsm import changed_meanwhile
 from rumorcases.core.models import NotificationKind
 from rumorcases.core.services import counter_reserve, notification_send
 from rumorcases.disposal.choices import AccountType
@@ -328,6 +332,21 @@ def _report_conflict(external_id: str) -> ApplicationError:
     )
 
 
+def _claim_match_keys(*, url: str, digest: str) -> None:
+    """Serialise, until commit, the ingests of reports with this URL or this normalised text.
+
+    Without it two first reports of one new rumour, matched at the same moment, each find no
+    case and open two. On PostgreSQL: transaction-level advisory locks, taken in a fixed order
+    and before any row lock (two ingests cannot deadlock on them). SQLite serialises writers.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({f"text:{digest}", *([f"url:{url}"] if url else [])})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
 @transaction.atomic
 def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestResult:
     """Store a report (idempotent on platform + external_id) and attach it to its case.
@@ -342,6 +361,7 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
     if existing is not None:
         return _report_resubmitted(existing, data, submitted_by)
     author = account_upsert(platform=platform, **vars(data.author)) if data.author else None
+    _claim_match_keys(url=data.url, digest=matching.content_hash(data.content))
     found = matching.match_report(url=data.url, text=data.content)
     serious = _serious_spread(data)
     case = found.case
@@ -358,13 +378,15 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
         with transaction.atomic():
             report = Report.objects.create(
                 platform=platform, external_id=data.external_id, case=case, author=author, title=data.title,
-                content=data.content, content_hash=matching.content_hash(data.content), url=data.url,
-                posted_at=data.posted_at, content_type=data.content_type, language=data.language,
+                content=data.content, content_hash=matching.content_hash(data.content),
+                normalised=normalise(data.content), url=data.url, posted_at=data.posted_at,
+                content_type=data.content_type, language=data.language,
                 category=data.category, reason=data.reason, source=data.source, evidence_urls=data.evidence_urls,
                 views=data.views, reposts=data.reposts, comments=data.comments, likes=data.likes,
                 match_score=found.score if found.case else None, match_reason=found.reason or "new_case",
                 submitted_by=submitted_by,
             )
+            fingerprint_store([report])
     except IntegrityError:
         # The same report arrived twice at once; the other request stored it first.
         existing = Report.objects.select_related("case").get(platform=platform, external_id=data.external_id)
@@ -607,3 +629,135 @@ def notification_for_transition(*, transition):
         body=transition.reason, case_reference=case.reference, url=case.get_absolute_url(),
         source_key=f"case-transition:{transition.pk}",
     )
+
+
+# --- moving reports between cases ----------------------------------------------------
+
+# `Report.match_reason` of a report staff placed by hand (moved or split off); `rematch` leaves
+# such reports, and those a merge carried ("merged"), where staff put them.
+MOVED_BY_STAFF = "moved_by_staff"
+STAFF_PLACED = frozenset({MOVED_BY_STAFF, "merged"})
+
+
+def _reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(REASON_REQUIRED, _("A reason is required to move a report."),
+                               fields={"reason": [_("This field is required.")]})
+    return reason
+
+
+def _lock_report_and_cases(report: Report, *case_ids: int) -> tuple[Report, dict[int, Case]]:
+    """The report's case and `case_ids`, locked in id order (as merges lock them), then the report.
+
+    Raises `changed_meanwhile` when the report left its case since `report` was loaded.
+    """
+    source_id = report.case_id
+    cases = {c.pk: c for c in Case.objects.select_for_update(no_key=True)
+             .filter(pk__in={source_id, *case_ids}).order_by("pk")}
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.case_id != source_id:
+        raise changed_meanwhile(report)
+    locked.case = cases[source_id]
+    return locked, cases
+
+
+def _check_move(report: Report, target: Case | None) -> None:
+    if report.case.status == CaseStatus.CLOSED:
+        # A closed case's reports are its record: reopen the case first.
+        raise ApplicationError(INVALID, _("Case %(ref)s is closed; its reports stay with it.")
+                               % {"ref": report.case.reference}, fields={"report": [_("The case is closed.")]},
+                               status_code=409)
+    if target is None:
+        return
+    if target.pk == report.case_id:
+        raise _invalid({"target_case": [_("The report is already in this case.")]})
+    if target.status == CaseStatus.CLOSED:
+        raise ApplicationError(INVALID, _("Case %(ref)s is closed; move the report to an open case.")
+                               % {"ref": target.reference}, fields={"target_case": [_("The case is closed.")]},
+                               status_code=409)
+
+
+def _report_relocate(*, report: Report, source: Case, target: Case, by, action: str, data: dict,
+                     match_reason: str, match_score: float | None) -> Report:
+    """Put the (locked) report in `target` and write one `action` event on each case's trail."""
+    report.case = target
+    report.match_reason = match_reason
+    report.match_score = match_score
+    report.save(update_fields=["case", "match_reason", "match_score", "updated_at"])
+    data = {"external_id": report.external_id, "from_case": source.reference, "to_case": target.reference, **data}
+    for case in (source, target):
+        audit_record(actor=by, action=action, obj=report, case_reference=case.reference, data=data)
+    return report
+
+
+@transaction.atomic
+def report_move(*, report: Report, target_case: Case, by, reason: str) -> Report:
+    """Staff move a report that matching joined to the wrong case into another open case.
+
+    Neither case may be closed. A case left without reports stays as it is: staff dismiss
+    it or merge it. `rematch` never moves the report again (`match_reason` "moved_by_staff").
+    """
+    require_perm(by, "cases.merge_case")
+    reason = _reason_required(reason)
+    if target_case is None:
+        raise _invalid({"target_case": [_("This field is required.")]})
+    report, cases = _lock_report_and_cases(report, target_case.pk)
+    target = cases.get(target_case.pk)
+    _check_move(report, target)
+    return _report_relocate(report=report, source=report.case, target=target, by=by, action="report.moved",
+                            data={"reason": reason}, match_reason=MOVED_BY_STAFF, match_score=None)
+
+
+@transaction.atomic
+def report_split(*, report: Report, by, reason: str, title: str = "") -> Case:
+    """Staff open a new (discovered) case for a report that carries another rumour, and move it there.
+
+    The new case takes `title` or the report's first line, the report's text as its claim and
+    category, and P1 when the report spread past the legal threshold. Returns the new case.
+    """
+    require_perm(by, "cases.merge_case")
+    reason = _reason_required(reason)
+    if len((title or "").strip()) > 200:
+        raise _invalid({"title": [_("At most 200 characters.")]})
+    report, _cases = _lock_report_and_cases(report)
+    _check_move(report, None)
+    source = report.case
+    default_title, claim = _new_case_text(report)
+    # After the locks on the source case and the report: opening a case locks the audit head.
+    target = _case_create(title=(title or "").strip() or default_title, claim=claim, category=report.category,
+                          priority=Priority.P1 if _serious_spread(report) else Priority.P3, by=by)
+    _report_relocate(report=report, source=source, target=target, by=by, action="report.split",
+                     data={"reason": reason}, match_reason=MOVED_BY_STAFF, match_score=None)
+    return target
+
+
+def report_rematch_target(*, report: Report) -> matching.Match | None:
+    """Where matching would put `report` today, when that is another open case; else None.
+
+    None too for a report in a closed case or placed by staff (staff decisions win).
+    Costs the two queries of `match_report`.
+    """
+    if report.match_reason in STAFF_PLACED or report.case.status == CaseStatus.CLOSED:
+        return None
+    found = matching.match_report(url=report.url, text=report.content, exclude_report_id=report.pk)
+    if found.case is None or found.case.pk == report.case_id or found.case.status == CaseStatus.CLOSED:
+        return None
+    return found
+
+
+@transaction.atomic
+def report_rematch_move(*, report: Report, match: matching.Match) -> Report | None:
+    """Move `report` to the case `match` found (from `report_rematch_target`), as the system.
+
+    Checked again under the locks: returns None, moving nothing, when the report was moved,
+    placed by staff or its cases closed since it was matched.
+    """
+    report, cases = _lock_report_and_cases(report, match.case.pk)
+    target = cases.get(match.case.pk)
+    if report.match_reason in STAFF_PLACED or target is None or target.pk == report.case_id \
+            or CaseStatus.CLOSED in (report.case.status, target.status):
+        return None
+    return _report_relocate(report=report, source=report.case, target=target, by=None, action="report.rematched",
+                            data={"match": match.reason, "score": match.score, "was": report.match_reason},
+                            match_reason=match.reason, match_score=match.score)
