@@ -51,7 +51,7 @@ from rumorcases.core.admin import (
 from rumorcases.core.exceptions import GUARD_FAILED, ApplicationError
 from rumorcases.core.fsm import available_transitions, changed_meanwhile, refusal
 from rumorcases.core.fsm import transition_label as fsm_transition_label
-from rumorcases.core.models import AuditEvent
+from rumorcases.core.selectors import audit_trail_for_case
 from rumorcases.disposal.models import DisposalOrder, Penalty
 from rumorcases.notices.models import DebunkNotice
 
@@ -295,7 +295,7 @@ class CaseAdmin(ServiceAdmin):
     @admin.display(description=_("audit trail"))
     def audit_trail(self, obj):
         """The case's audit events, newest first: one query (AuditEvent has no key to the case)."""
-        events = list(AuditEvent.objects.filter(case_reference=obj.reference).order_by("-seq")[:AUDIT_TRAIL_LIMIT])
+        events = list(audit_trail_for_case(case_reference=obj.reference)[:AUDIT_TRAIL_LIMIT])
         if not events:
             return "—"
         rows = format_html_join(

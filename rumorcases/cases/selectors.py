@@ -58,17 +58,6 @@ def case_get_for_user(user, *, reference: str) -> Case:
     return case
 
 
-def case_reports(case: Case) -> QuerySet:
-    """The case's reports with their platform and author account, newest first. One query."""
-    return Report.objects.filter(case=case).select_related("platform", "author").order_by("-received_at", "-id")
-
-
-def case_counts_by_status(user) -> dict[str, int]:
-    """How many cases there are in each state. One query."""
-    access_case_read(user)
-    return dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by())
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime

@@ -1,21 +1,7 @@
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from rumorcases.disposal.models import Account, DisposalOrder, OrderItem, Penalty
-from rumorcases.disposal.services import prior_penalties
-
-
-def account_penalty_history(account: Account) -> QuerySet:
-    """Every standing penalty of the account or of its subject's other accounts, newest first. One query."""
-    return prior_penalties(account).select_related("case", "account__platform", "legal_provision").order_by(
-        "-proposed_at"
-    )
-
-
-def case_penalties(case) -> QuerySet:
-    return Penalty.objects.filter(case=case).select_related(
-        "account__platform", "legal_provision", "proposed_by", "approved_by"
-    )
+from rumorcases.disposal.models import DisposalOrder, OrderItem
 
 
 def orders_for_platform(platform, *, status: str | None = None) -> QuerySet:

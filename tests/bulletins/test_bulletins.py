@@ -19,11 +19,6 @@ from rumorcases.disposal.models import Account
 from rumorcases.platforms.models import Platform
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def create(by, title="网络谣言曝光台"):
     today = timezone.localdate()
     return bulletins.bulletin_create(by=by, title=title, period_start=today - timedelta(days=7), period_end=today)

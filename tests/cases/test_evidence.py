@@ -28,9 +28,8 @@ def zip_bytes() -> bytes:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+def media(media_root):
+    return media_root  # the shared per-test upload folder (tests/conftest.py)
 
 
 def files_in(root) -> list:

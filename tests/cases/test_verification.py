@@ -14,11 +14,6 @@ from rumorcases.core.models import AuditEvent, Notification
 from tests.conftest import PNG
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def case(build):
     return build.verifying()

@@ -31,11 +31,6 @@ def raw_sql(sql, params=()):
         cursor.execute(sql, params)
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def trail(build):
     """A few events written by real services: case opened, report received, verification started, comment."""

@@ -15,11 +15,6 @@ from rumorcases.disposal.models import Account, DisposalOrder, OrderItem, Penalt
 from rumorcases.platforms.models import Platform
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def case(build):
     return build.disposing()

@@ -13,11 +13,6 @@ from rumorcases.disposal.models import Account, LegalProvision, Penalty, Subject
 from rumorcases.platforms.models import Platform
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def case(build):
     return build.disposing()

@@ -19,11 +19,6 @@ CONTENT = {"title": "关于“某公园雷击致多人死亡”的辟谣", "clai
            "verdict": "false", "body": "经核实，当日该区域无雷电记录，无人员伤亡。"}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def case(build):
     return build.debunking()

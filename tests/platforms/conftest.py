@@ -124,11 +124,6 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/hooks"
 
 
-@pytest.fixture(autouse=True)
-def _evidence_files_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def hooked(platform, receiver):
     """The shared platform, with its webhook pointing at the receiver."""
