@@ -257,15 +257,17 @@ OFFICE_NAME_EN = envstr("OFFICE_NAME_EN", "Shanghai Internet Information Office"
 NOTICE_NUMBER_PREFIX = envstr("NOTICE_NUMBER_PREFIX", "沪网信辟")
 # A case closed less than this many days ago still receives matching reports.
 MATCH_RECENTLY_CLOSED_DAYS = envint("MATCH_RECENTLY_CLOSED_DAYS", 30)
-# Near-duplicate matching (MinHash band keys in the database, docs/matching.md). Off until its
-# cost at intake is brought down: with it on, batch intake measured 347 reports/s against 3,182.
-MATCH_NEAR_DUPLICATES = envbool("MATCH_NEAR_DUPLICATES", False)
+# Near-duplicate matching (MinHash band keys in the database, docs/matching.md). Off only to
+# trade matching for intake speed; turning it on later needs `manage.py rematch --fingerprints`.
+MATCH_NEAR_DUPLICATES = envbool("MATCH_NEAR_DUPLICATES", True)
 # A report this similar (0–1, `fingerprints.similarity`) to a candidate's joins its case as a near
-# duplicate. 0.40 gives precision 0.985 on the labelled pairs (docs/matching.md).
+# duplicate. Lower finds more rewordings and merges more different rumours (docs/matching.md).
 try:
-    MATCH_NEAR_THRESHOLD = float(envstr("MATCH_NEAR_THRESHOLD", "0.40"))
+    MATCH_NEAR_THRESHOLD = float(envstr("MATCH_NEAR_THRESHOLD", "0.74"))
 except ValueError as exc:
     raise ImproperlyConfigured("MATCH_NEAR_THRESHOLD must be a number") from exc
+if not 0 < MATCH_NEAR_THRESHOLD <= 1:
+    raise ImproperlyConfigured("MATCH_NEAR_THRESHOLD must be above 0 and at most 1")
 
 LOGGING = {
     "version": 1,

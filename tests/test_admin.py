@@ -163,9 +163,10 @@ def penalty_and_order(build, cast, platform, provision):
 
 
 def test_it_registers_every_model_of_the_six_apps():
+    # Fingerprints are an index derived from report texts (and the admin cannot show a composite key).
     missing = [model._meta.label for label in APPS for model in apps.get_app_config(label).get_models()
                if model not in admin.site._registry]
-    assert missing == []
+    assert missing == ["cases.ReportFingerprint"]
 
 
 def test_it_passes_the_admin_system_checks():

@@ -687,26 +687,3 @@ class CasePartyAdmin(ServiceAdmin):
         data = form.cleaned_data
         return services.case_party_add(case=data["case"], role=data["role"], name=data["name"],
                                        contact=data["contact"], notes=data["notes"], by=request.user)
-
-
-from rumorcases.cases.models import ReportFingerprint  # noqa: E402
-
-
-@admin.register(ReportFingerprint)
-class ReportFingerprintAdmin(admin.ModelAdmin):
-    """Derived from the report's text by `fingerprints.fingerprint_store`: read only."""
-
-    list_display = ["report", "band", "key"]
-    list_select_related = ["report"]
-    search_fields = ["=report__external_id"]
-    fields = ["report", "band", "key"]
-    readonly_fields = ["report", "band", "key"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

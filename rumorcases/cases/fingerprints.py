@@ -1,27 +1,38 @@
-"""Near-duplicate reports: MinHash fingerprints with LSH band keys, then an exact re-score.
+"""Near-duplicate reports: MinHash band keys propose candidates, a weighted score decides.
 
-A report's normalised text (`normalise`) is cut into character trigrams. A MinHash signature of
-`NUM_PERM` values is taken over them and cut into `BANDS` bands of `ROWS` values; each band is
-hashed to one 64-bit key and stored as a `ReportFingerprint` row (report, band, key), indexed on
-(band, key). Two texts whose trigram Jaccard similarity is J share at least one band key with
-probability 1 - (1 - J**ROWS)**BANDS: with 64 bands of 2 rows that is 93 % at J = 0.2 and over
-99 % at J = 0.3, so the candidate lookup loses almost nothing at the threshold (see
-docs/matching.md). The band keys only propose candidates; `similarity` on the stored normalised
-texts decides, against `settings.MATCH_NEAR_THRESHOLD`.
+**Candidates.** A report's normalised text (`normalise`) is cut into character trigrams. A
+MinHash signature of `NUM_PERM` values is taken over them and cut into `BANDS` bands of `ROWS`
+values; each band (with its number) is hashed to one 64-bit key, stored as a
+`ReportFingerprint` row (key, report), the pair being the table's primary key, so one index
+answers "which reports carry this key". Two texts whose trigram Jaccard similarity is J share at
+least one key with probability 1 - (1 - J**ROWS)**BANDS: 93 % at J = 0.2, over 99 % at J = 0.3.
 
-Plain tables and an equality lookup: it works the same on SQLite and PostgreSQL.
-The permutations come from a fixed seed: stored keys stay valid across processes and releases.
-Changing `NUM_PERM`, `BANDS`, `ROWS`, the seed or the trigram rules needs every fingerprint
-recomputed (a data migration calling `fingerprint_store` on all reports).
+**Decision.** `similarity` scores a candidate by the characters the two texts share, each
+weighted by how rare it is in Chinese social-media text (`char_weights.tsv`), over the shorter
+text's weight; reworded copies of one rumour keep its rare words (牙膏 颜色条, 多菌灵, a name, a
+place) even when little of the phrasing survives. A pair that reads the same except for a short
+swapped name or place (two appeals written from one template) scores 0. The result is compared
+with `settings.MATCH_NEAR_THRESHOLD`. Measured on the labelled pairs in docs/matching.md.
+
+Plain tables and equality lookups: it works the same on SQLite and PostgreSQL, and the process
+keeps nothing but the fixed weight table in memory. The permutations come from a fixed seed:
+stored keys stay valid across processes and releases. Changing `NUM_PERM`, `BANDS`, `ROWS`, the
+seed or the trigram rules needs every fingerprint recomputed (`manage.py rematch --fingerprints`).
 """
 
+import difflib
+import functools
 import hashlib
-import json
+import io
+import math
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 
 from rumorcases.cases.normalise import normalise
 
@@ -30,8 +41,18 @@ BANDS = 64
 ROWS = 2
 assert BANDS * ROWS == NUM_PERM
 CANDIDATE_LIMIT = 50
-# How much containment counts beside Jaccard (see `similarity`), fitted on the labelled pairs.
-CONTAINMENT_WEIGHT = 0.65
+CHAR_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "char_weights.tsv"
+
+# A swapped segment of at most this many characters, with at least this much unchanged text on
+# either side, each side holding a character rarer than RARE_WEIGHT, makes two texts different
+# rumours (寻打工者吴云飞 … / 寻打工者骆婕 …). Digits never do: a chain message's phone number
+# changes as it spreads. Fitted on the labelled pairs.
+SWAP_MAX_CHARS = 3
+SWAP_CONTEXT_CHARS = 3
+RARE_WEIGHT = 6.0
+# Numbers weigh at most this much: a chain message's phone number or date changes as it spreads,
+# and an unseen number would otherwise weigh as much as the rarest word.
+DIGITS_WEIGHT = 2.0
 
 _PRIME = np.uint64((1 << 61) - 1)
 _SEED = 20130909
@@ -41,27 +62,64 @@ _A = _rng.integers(1, 1 << 32, size=NUM_PERM, dtype=np.uint64)
 _B = _rng.integers(0, 1 << 32, size=NUM_PERM, dtype=np.uint64)
 del _rng
 
+# Han, kana and hangul count one character at a time; any other run (Latin letters, digits)
+# is cut into trigrams, since normalised text keeps no spaces between words.
+_SCRIPT = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_UNIT_RUNS = re.compile(f"[{_SCRIPT}]|[^{_SCRIPT}]+")
+_HAN_ONLY = re.compile(f"[{_SCRIPT}]+")
+
 
 def enabled() -> bool:
-    """Whether near-duplicate matching is on (`MATCH_NEAR_DUPLICATES`): fingerprints are written
-    and looked up only then; exact URL and text matching work either way."""
+    """Whether near-duplicate matching is on (`MATCH_NEAR_DUPLICATES`, on by default):
+    fingerprints are written and looked up only then; exact URL and text matching work either way."""
     return settings.MATCH_NEAR_DUPLICATES
 
 
 def shingles(norm: str) -> set[str]:
-    """The character trigrams of a normalised text, as `tokens_for_matching` cuts them."""
+    """The character trigrams of a normalised text (bigram for a two-character text)."""
     n = 3 if len(norm) >= 3 else 2
     if len(norm) < n:
         return {norm} if norm else set()
     return {norm[i : i + n] for i in range(len(norm) - n + 1)}
 
 
+def units(norm: str) -> set[str]:
+    """What `similarity` weighs: each CJK character, and the trigrams of other runs."""
+    found = set()
+    for run in _UNIT_RUNS.findall(norm):
+        if len(run) == 1 or _HAN_ONLY.fullmatch(run):
+            found.add(run)
+        else:
+            found |= shingles(run)
+    return found
+
+
+@functools.cache
+def _weight_table() -> tuple[dict[str, float], float]:
+    """unit → log((texts + 1) / (texts containing it + 1)), and the weight of an unseen unit."""
+    with open(CHAR_WEIGHTS_PATH, encoding="utf-8") as table:
+        header, texts = table.readline().rstrip("\n").split("\t")
+        assert header == "#texts", f"{CHAR_WEIGHTS_PATH}: bad header"
+        total = int(texts) + 1
+        weights = {}
+        for line in table:
+            unit, count = line.rstrip("\n").split("\t")
+            weights[unit] = math.log(total / (int(count) + 1))
+    return weights, math.log(total)
+
+
+def weight(unit: str) -> float:
+    weights, unseen = _weight_table()
+    found = weights.get(unit, unseen)
+    return min(found, DIGITS_WEIGHT) if unit.isdigit() else found
+
+
 def _token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=4).digest(), "little")
 
 
-def band_keys(norm: str) -> list[tuple[int, int]]:
-    """(band, key) pairs of an already normalised text; none for an empty text (never matched)."""
+def band_keys(norm: str) -> list[int]:
+    """The `BANDS` keys of an already normalised text; none for an empty text (never matched)."""
     grams = shingles(norm)
     if not grams:
         return []
@@ -69,46 +127,95 @@ def band_keys(norm: str) -> list[tuple[int, int]]:
     signature = ((np.outer(hashes, _A) + _B) % _PRIME).min(axis=0)
     keys = []
     for band in range(BANDS):
-        chunk = signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        key = int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little", signed=True)
-        keys.append((band, key))
+        chunk = band.to_bytes(1, "little") + signature[band * ROWS : (band + 1) * ROWS].tobytes()
+        keys.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little", signed=True))
     return keys
 
 
-def signature(text: str) -> list[tuple[int, int]]:
-    """The (band, key) pairs of a raw report text."""
+def signature(text: str) -> list[int]:
+    """The band keys of a raw report text."""
     return band_keys(normalise(text))
 
 
-def similarity(a_norm: str, b_norm: str) -> float:
-    """How alike two normalised texts are, 0 to 1: the larger of trigram Jaccard and
-    `CONTAINMENT_WEIGHT` × overlap coefficient (shared trigrams over the smaller set's).
-
-    Containment lets a truncated copy, or a repost with a comment added, score high where
-    Jaccard alone would not; weighted below Jaccard because appeal templates ("寻人 … 速回")
-    share most of a short text and are different cases. Rounded to 4 places so the score
-    stored on a report reads the same everywhere.
-    """
-    a, b = shingles(a_norm), shingles(b_norm)
+def overlap(a_norm: str, b_norm: str) -> float:
+    """The rarity-weighted share of the shorter text's units that the other text has too, 0 to 1."""
+    a, b = units(a_norm), units(b_norm)
     if not a or not b:
         return 0.0
-    shared = len(a & b)
-    jaccard = shared / (len(a) + len(b) - shared)
-    containment = shared / min(len(a), len(b))
-    return round(max(jaccard, CONTAINMENT_WEIGHT * containment), 4)
+    shared = sum(weight(unit) for unit in a & b)
+    return shared / min(sum(map(weight, a)), sum(map(weight, b)))
+
+
+def swapped_name(a_norm: str, b_norm: str) -> bool:
+    """Whether the two texts are one template with a short rare segment swapped (a name or place)."""
+    opcodes = difflib.SequenceMatcher(None, a_norm, b_norm, autojunk=False).get_opcodes()
+    for index in range(1, len(opcodes) - 1):
+        tag, a_start, a_end, b_start, b_end = opcodes[index]
+        if tag != "replace":
+            continue
+        before, after = opcodes[index - 1], opcodes[index + 1]
+        if before[0] != "equal" or after[0] != "equal":
+            continue
+        if before[2] - before[1] < SWAP_CONTEXT_CHARS or after[2] - after[1] < SWAP_CONTEXT_CHARS:
+            continue
+        old, new = a_norm[a_start:a_end], b_norm[b_start:b_end]
+        if len(old) > SWAP_MAX_CHARS or len(new) > SWAP_MAX_CHARS:
+            continue
+        if not (_HAN_ONLY.fullmatch(old) and _HAN_ONLY.fullmatch(new)):
+            continue
+        if max(map(weight, old)) >= RARE_WEIGHT and max(map(weight, new)) >= RARE_WEIGHT:
+            return True
+    return False
+
+
+def similarity(a_norm: str, b_norm: str) -> float:
+    """How alike two normalised texts are as rumours, 0 to 1: `overlap`, or 0 when they differ by
+    a swapped name (`swapped_name`). Rounded to 4 places so a stored score reads the same everywhere."""
+    score = overlap(a_norm, b_norm)
+    if score > 0 and swapped_name(a_norm, b_norm):
+        return 0.0
+    return round(score, 4)
+
+
+def _copy_rows(rows: list[tuple[int, int]]) -> None:
+    """Insert (key, report id) rows: COPY on PostgreSQL, one prepared statement on SQLite."""
+    from rumorcases.cases.models import ReportFingerprint
+
+    table = ReportFingerprint._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO("".join(f"{key}\t{report_id}\n" for key, report_id in rows))
+            cursor.cursor.copy_expert(f"COPY {table} (key, report_id) FROM STDIN", buffer)
+        else:
+            # The table name is the model's, never input.
+            cursor.executemany(f"INSERT INTO {table} (key, report_id) VALUES (%s, %s)", rows)  # noqa: S608
 
 
 def fingerprint_store(reports) -> None:
-    """Write the fingerprints of many reports (saved, with `normalised` set): one bulk insert
-    (SQLite: one per 333 rows, Django's split under 999 variables)."""
-    from rumorcases.cases.models import ReportFingerprint
-
+    """Write the fingerprints of many saved reports (with `normalised` set) in one statement.
+    A text has each key once, so (key, report) never repeats."""
     if not enabled():
         return
-    ReportFingerprint.objects.bulk_create(
-        [ReportFingerprint(report_id=report.pk, band=band, key=key)
-         for report in reports for band, key in band_keys(report.normalised)],
-    )
+    rows = [(key, report.pk) for report in reports for key in band_keys(report.normalised)]
+    if rows:
+        _copy_rows(rows)
+
+
+def fingerprint_backfill(batch: int = 2000) -> int:
+    """Fingerprint every report that has none (stored while near-duplicate matching was off, or
+    after a change of the hashing): returns how many reports were done."""
+    from rumorcases.cases.models import Report
+
+    done = 0
+    last_pk = 0
+    while True:
+        chunk = list(Report.objects.filter(pk__gt=last_pk, fingerprints__isnull=True).exclude(normalised="")
+                     .order_by("pk").only("pk", "normalised")[:batch])
+        if not chunk:
+            return done
+        last_pk = chunk[-1].pk
+        fingerprint_store(chunk)
+        done += len(chunk)
 
 
 @dataclass(frozen=True)
@@ -116,72 +223,52 @@ class Candidate:
     """A stored or batch report sharing band keys with the text being matched."""
 
     shared: int  # band keys in common
-    case_rank: tuple  # newer cases rank higher
-    report_rank: tuple  # newer reports rank higher
+    rank: tuple  # ties on `shared`: the newer report first
     normalised: str
     case: object
 
 
-def _band_filter(keys) -> Q:
-    condition = Q()
-    for band, key in keys:
-        condition |= Q(fingerprints__band=band, fingerprints__key=key)
-    return condition
-
-
-def candidates(keys, limit: int = CANDIDATE_LIMIT, reports=None) -> list[Candidate]:
-    """The reports of open or recently closed (not merged) cases sharing band keys with `keys`,
-    most keys shared first, at most `limit`. One query (`reports`: the queryset to search)."""
-    from rumorcases.cases.matching import _candidate_reports
+def candidate_counts(keys, condition, limit: int = CANDIDATE_LIMIT, exclude_report_id=None) -> list[tuple]:
+    """(report id, keys shared) of the `limit` reports sharing most of `keys` (ties: the newer
+    report) among the fingerprint rows `condition` (a Q) admits. One query: an index range per
+    key on the (key, report) primary key, joined to each found report's case."""
+    from rumorcases.cases.models import ReportFingerprint
 
     if not keys:
         return []
-    reports = _candidate_reports() if reports is None else reports
-    rows = (reports.filter(_band_filter(keys)).annotate(shared=Count("fingerprints"))
-            .order_by("-shared", "-case__created_at", "-case_id", "-pk")[:limit])
-    return [Candidate(shared=row.shared, case_rank=(0, row.case.created_at, row.case_id), report_rank=(0, row.pk),
-                      normalised=row.normalised, case=row.case) for row in rows]
+    rows = ReportFingerprint.objects.filter(condition, key__in=keys)
+    if exclude_report_id:
+        rows = rows.exclude(report_id=exclude_report_id)
+    return list(rows.values("report_id").annotate(shared=Count("report_id")).order_by("-shared", "-report_id")
+                .values_list("report_id", "shared")[:limit])
+
+
+def candidates(keys, condition, reports, limit: int = CANDIDATE_LIMIT, exclude_report_id=None) -> list[Candidate]:
+    """The reports sharing most band keys with `keys` (`candidate_counts`), read from `reports`
+    (a queryset with their case) as `Candidate`s: a second query reads at most `limit` texts."""
+    counts = candidate_counts(keys, condition, limit, exclude_report_id)
+    if not counts:
+        return []
+    found = reports.in_bulk([report_id for report_id, _ in counts])
+    return [Candidate(shared=shared, rank=(0, report_id), normalised=found[report_id].normalised,
+                      case=found[report_id].case) for report_id, shared in counts if report_id in found]
 
 
 def best_near_duplicate(norm: str, found: list[Candidate], limit: int = CANDIDATE_LIMIT):
     """(case, score) of the most similar candidate at or above the threshold, or None.
 
-    Looks at the `limit` candidates sharing most keys (ties: newer case, then newer report),
-    then takes the highest similarity (ties: the earlier of those). Pure Python: the single and
-    the batch path both end here, so they answer alike.
+    Looks at the `limit` candidates sharing most keys (ties: the newer report), then takes the
+    highest `similarity` (ties: the earlier of those). The costly swapped-name check runs only on
+    candidates over the threshold, best first, until one passes. Pure Python: the single and the
+    batch path both end here, so they answer alike.
     """
     threshold = settings.MATCH_NEAR_THRESHOLD
-    ranked = sorted(found, key=lambda c: (c.shared, c.case_rank, c.report_rank), reverse=True)[:limit]
-    best = None
-    for candidate in ranked:
-        score = similarity(norm, candidate.normalised)
-        if score >= threshold and (best is None or score > best[1]):
-            best = (candidate.case, score)
-    return best
-
-
-def evaluate(pairs_path: str, posts_path: str, thresholds=(0.3, 0.35, 0.4, 0.45, 0.5)) -> list[dict]:
-    """Precision and recall on the labelled same-rumour pairs (tests/data/README.md), for
-    `similarity` with and without the LSH candidate step, and for plain trigram Jaccard."""
-    with open(posts_path, encoding="utf-8") as posts_file:
-        posts = {post["id"]: post["text"] for post in map(json.loads, posts_file)}
-    with open(pairs_path, encoding="utf-8") as pairs_file:
-        pairs = [json.loads(line) for line in pairs_file if line.strip()]
-    scored = []
-    for pair in pairs:
-        a, b = normalise(posts[pair["a"]]), normalise(posts[pair["b"]])
-        ga, gb = shingles(a), shingles(b)
-        jaccard = len(ga & gb) / len(ga | gb) if ga and gb else 0.0
-        proposed = bool(set(band_keys(a)) & set(band_keys(b)))
-        scored.append((pair["same"], similarity(a, b), jaccard, proposed))
-    positives = sum(1 for row in scored if row[0])
-    figures = []
-    for threshold in thresholds:
-        for method, hit in (("similarity+lsh", lambda r, t: r[3] and r[1] >= t),
-                            ("similarity", lambda r, t: r[1] >= t),
-                            ("jaccard", lambda r, t: r[2] >= t)):
-            tp = sum(1 for row in scored if row[0] and hit(row, threshold))
-            fp = sum(1 for row in scored if not row[0] and hit(row, threshold))
-            figures.append({"method": method, "threshold": threshold, "tp": tp, "fp": fp,
-                            "precision": tp / (tp + fp) if tp + fp else 1.0, "recall": tp / positives})
-    return figures
+    ranked = sorted(found, key=lambda c: (c.shared, c.rank), reverse=True)[:limit]
+    scored = [(round(overlap(norm, candidate.normalised), 4), index, candidate)
+              for index, candidate in enumerate(ranked)]
+    for score, _, candidate in sorted(scored, key=lambda row: (-row[0], row[1])):
+        if score < threshold:
+            return None
+        if not swapped_name(norm, candidate.normalised):
+            return candidate.case, score
+    return None

@@ -45,6 +45,7 @@ from rumorcases.cases.services import (
     _report_conflict,
     _serious_spread,
     _spread_makes_urgent,
+    claim_batch_matching,
     report_ingest,
     report_validate,
 )
@@ -131,7 +132,10 @@ def _report_ingest_one_by_one(*, platform, items, submitted_by=None) -> list[Bat
 
 
 class _Collision(Exception):
-    """Another transaction stored one of the batch's reports between its read and its insert."""
+    """Another transaction stored one of the batch's reports between its read and its insert.
+
+    Ingests serialise on the intake lock (`claim_batch_matching`), so only a writer that skips
+    it could cause this; kept as the safety net for such a writer."""
 
 
 @dataclass(eq=False)
@@ -187,6 +191,9 @@ class _Batch:
     # --- read ----------------------------------------------------------------
 
     def _read(self, valid) -> None:
+        # No other ingest stores a report from here to the commit: it would go unseen by the
+        # matching below (two cases for one rumour) or collide with the insert.
+        claim_batch_matching()
         stored = (Report.objects.select_related("case", "author")
                   .filter(platform=self.platform, external_id__in={data.external_id for _, data in valid}))
         for report in stored:

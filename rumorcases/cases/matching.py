@@ -39,18 +39,23 @@ class Match:
 NO_MATCH = Match(case=None, score=0.0, reason="")
 
 
+def _open_or_recent(prefix: str = "") -> Q:
+    """Reports (`prefix` "") or rows related to a report (`prefix` "report__") of open or
+    recently closed cases. A merged case's reports live in the surviving case, so duplicates
+    never match."""
+    recent = timezone.now() - timedelta(days=settings.MATCH_RECENTLY_CLOSED_DAYS)
+    return (~Q(**{f"{prefix}case__status": CaseStatus.CLOSED})
+            | Q(**{f"{prefix}case__closed_at__gte": recent, f"{prefix}case__merged_into__isnull": True}))
+
+
 def _candidate_reports():
     from rumorcases.cases.models import Report
 
-    recent = timezone.now() - timedelta(days=settings.MATCH_RECENTLY_CLOSED_DAYS)
-    # A merged case's reports live in the surviving case, so duplicates never match.
-    return Report.objects.filter(
-        ~Q(case__status=CaseStatus.CLOSED) | Q(case__closed_at__gte=recent, case__merged_into__isnull=True)
-    ).select_related("case")
+    return Report.objects.filter(_open_or_recent()).select_related("case")
 
 
 def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -> Match:
-    """Find the open or recently closed case carrying the same rumour. At most three indexed queries."""
+    """Find the open or recently closed case carrying the same rumour. At most four indexed queries."""
     candidates = _candidate_reports()
     if exclude_report_id:
         candidates = candidates.exclude(pk=exclude_report_id)
@@ -67,8 +72,9 @@ def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -
         return Match(case=hit.case, score=1.0, reason="exact_text")
     if not fingerprints.enabled():
         return NO_MATCH
-    near = fingerprints.best_near_duplicate(norm, fingerprints.candidates(fingerprints.band_keys(norm),
-                                                                          reports=candidates))
+    found = fingerprints.candidates(fingerprints.band_keys(norm), _open_or_recent("report__"), candidates,
+                                    exclude_report_id=exclude_report_id)
+    near = fingerprints.best_near_duplicate(norm, found)
     if near is not None:
         return Match(case=near[0], score=near[1], reason="near_duplicate")
     return NO_MATCH
@@ -102,8 +108,10 @@ class BatchMatcher:
         self._by_text: dict[str, object] = {}
         self._norms: dict[str, str] = {}
         self._keys: dict[str, list] = {}
-        # (band, key) -> the reports carrying it, stored or added: (case, report rank, normalised text)
-        self._by_band_key: dict[tuple, list] = {}
+        # key -> the reports the batch added carrying it: (case, report rank, normalised text)
+        self._by_band_key: dict[int, list] = {}
+        # text -> the stored reports `fingerprints.candidates` proposes for it
+        self._stored_near: dict[str, list] = {}
         self._added = 0
         urls = {url for url, _ in reports if url}
         digests = {key for key in (self._text_key(text) for _, text in reports) if key}
@@ -119,25 +127,42 @@ class BatchMatcher:
                 self._keep_best(best, key, case_id)
         self._near = fingerprints.enabled()
         if self._near:
-            self._read_fingerprints({key for _, text in reports for key in self.band_keys(text)})
+            self._read_fingerprints({text for _, text in reports if self._text_key(text)})
 
-    def _read_fingerprints(self, keys: set) -> None:
-        from rumorcases.cases.models import ReportFingerprint
+    def _read_fingerprints(self, texts: set) -> None:
+        """For each text of the batch, the stored reports `fingerprints.candidates` would propose:
+        the (key, report) rows of all its keys (one query per 20,000 keys), then the texts of the
+        reports that are among some text's best `CANDIDATE_LIMIT` (one query per 20,000)."""
+        from rumorcases.cases.models import Report, ReportFingerprint
 
-        ordered = sorted(keys)
+        by_key: dict[int, list] = {}
+        ordered = sorted({key for text in texts for key in self.band_keys(text)})
         for start in range(0, len(ordered), _KEYS_PER_QUERY):
-            by_band: dict[int, list] = {}
-            for band, key in ordered[start : start + _KEYS_PER_QUERY]:
-                by_band.setdefault(band, []).append(key)
-            condition = Q()
-            for band, keys_of_band in by_band.items():
-                condition |= Q(band=band, key__in=keys_of_band)
-            rows = (ReportFingerprint.objects.filter(condition, report__in=_candidate_reports().values("pk"))
-                    .values_list("band", "key", "report_id", "report__normalised", "report__case_id",
-                                 "report__case__created_at"))
-            for band, key, report_id, norm, case_id, created_at in rows:
+            rows = (ReportFingerprint.objects.filter(_open_or_recent("report__"),
+                                                     key__in=ordered[start : start + _KEYS_PER_QUERY])
+                    .values_list("key", "report_id"))
+            for key, report_id in rows:
+                by_key.setdefault(key, []).append(report_id)
+        best: dict[str, list] = {}
+        for text in texts:
+            shared: Counter = Counter()
+            for key in self.band_keys(text):
+                shared.update(by_key.get(key, ()))
+            best[text] = sorted(shared.items(), key=lambda row: (row[1], row[0]), reverse=True)[
+                :fingerprints.CANDIDATE_LIMIT]
+        wanted = sorted({report_id for rows in best.values() for report_id, _ in rows})
+        stored = {}
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            for report_id, norm, case_id, created_at in (
+                    Report.objects.filter(pk__in=wanted[start : start + _KEYS_PER_QUERY])
+                    .values_list("pk", "normalised", "case_id", "case__created_at")):
                 self._rank.setdefault(case_id, (0, created_at, case_id))
-                self._by_band_key.setdefault((band, key), []).append((case_id, (0, report_id), norm))
+                stored[report_id] = (norm, case_id)
+        for text, rows in best.items():
+            self._stored_near[text] = [
+                fingerprints.Candidate(shared=count, rank=(0, report_id), normalised=stored[report_id][0],
+                                       case=stored[report_id][1])
+                for report_id, count in rows if report_id in stored]
 
     def normalised(self, text: str) -> str:
         """`normalise`, computed once per text for the whole batch."""
@@ -182,14 +207,15 @@ class BatchMatcher:
         return NO_MATCH
 
     def _near_candidates(self, text: str) -> list:
-        """What `fingerprints.candidates` would find now, without its limit (applied later)."""
+        """What `fingerprints.candidates` would find now: the stored reports found at the start,
+        and the reports this batch added (all of them; `best_near_duplicate` applies the limit)."""
         shared: Counter = Counter()
-        for band_key in self.band_keys(text):
-            for entry in self._by_band_key.get(band_key, ()):
+        for key in self.band_keys(text):
+            for entry in self._by_band_key.get(key, ()):
                 shared[entry] += 1
-        return [fingerprints.Candidate(shared=count, case_rank=self._rank[case], report_rank=report_rank,
-                                       normalised=norm, case=case)
-                for (case, report_rank, norm), count in shared.items()]
+        added = [fingerprints.Candidate(shared=count, rank=report_rank, normalised=norm, case=case)
+                 for (case, report_rank, norm), count in shared.items()]
+        return self._stored_near.get(text, []) + added
 
     def add(self, *, url: str, text: str, case) -> None:
         """Record a report stored in `case` (a stored case's id, or the caller's new case)."""

@@ -407,17 +407,17 @@ class Consultation(models.Model):
 
 
 class ReportFingerprint(models.Model):
-    """One LSH band key of a report's MinHash signature (see cases.fingerprints)."""
+    """One LSH band key of a report's MinHash signature (see cases.fingerprints). The primary key
+    (key, report) is the one index lookups need; no row id is stored."""
 
+    pk = models.CompositePrimaryKey("key", "report")
+    key = models.BigIntegerField(verbose_name=_("key"))
     report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE,
                                related_name="fingerprints")
-    band = models.SmallIntegerField(verbose_name=_("band"))
-    key = models.BigIntegerField(verbose_name=_("key"))
 
     class Meta:
         verbose_name = _("report fingerprint")
         verbose_name_plural = _("report fingerprints")
-        indexes = [models.Index(fields=["band", "key"], name="report_fingerprint_band_key")]
 
     def __str__(self):
-        return f"{self.report_id}:{self.band}:{self.key}"
+        return f"{self.report_id}:{self.key}"

@@ -332,19 +332,42 @@ def _report_conflict(external_id: str) -> ApplicationError:
     )
 
 
+# Advisory locks of matching (PostgreSQL). Per-key locks use the two-int4 form, the intake-wide
+# lock the one-bigint form: the two forms never collide.
+_MATCH_KEY_SPACE = 20130909
+INTAKE_LOCK = 2013090901
+
+
 def _claim_match_keys(*, url: str, digest: str) -> None:
     """Serialise, until commit, the ingests of reports with this URL or this normalised text.
 
     Without it two first reports of one new rumour, matched at the same moment, each find no
-    case and open two. On PostgreSQL: transaction-level advisory locks, taken in a fixed order
-    and before any row lock (two ingests cannot deadlock on them). SQLite serialises writers.
+    case and open two. On PostgreSQL: the intake-wide lock in shared mode (a batch takes it
+    exclusively, `claim_batch_matching`), then transaction-level advisory locks per key, taken
+    in a fixed order and before any row lock (two ingests cannot deadlock on them). SQLite
+    serialises writers.
     """
     if connection.vendor != "postgresql":
         return
     keys = sorted({f"text:{digest}", *([f"url:{url}"] if url else [])})
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [INTAKE_LOCK])
         for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_MATCH_KEY_SPACE, key])
+
+
+def claim_batch_matching() -> None:
+    """Serialise a batch's matching and writing with every other ingest, until commit.
+
+    A batch matches hundreds of reports at once, near duplicates included, so it takes the
+    intake-wide lock exclusively (one lock, not one per key: a thousand per batch would crowd
+    PostgreSQL's shared lock table). Batches then run one after another while single reports
+    wait; docs/performance.md has what that costs.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTAKE_LOCK])
 
 
 @transaction.atomic
@@ -360,8 +383,9 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
     existing = Report.objects.select_related("case").filter(platform=platform, external_id=data.external_id).first()
     if existing is not None:
         return _report_resubmitted(existing, data, submitted_by)
-    author = account_upsert(platform=platform, **vars(data.author)) if data.author else None
+    # Before any row lock (the account's here): a batch holding the intake lock locks accounts.
     _claim_match_keys(url=data.url, digest=matching.content_hash(data.content))
+    author = account_upsert(platform=platform, **vars(data.author)) if data.author else None
     found = matching.match_report(url=data.url, text=data.content)
     serious = _serious_spread(data)
     case = found.case

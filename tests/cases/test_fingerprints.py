@@ -1,4 +1,4 @@
-"""Near-duplicate matching: MinHash band keys, candidate lookup, exact re-score."""
+"""Near-duplicate matching: MinHash band keys, candidate lookup, weighted re-score, swapped names."""
 
 import json
 from pathlib import Path
@@ -21,8 +21,7 @@ PAIRS = Path(__file__).parent.parent / "data" / "same_rumour_pairs.jsonl"
 
 @pytest.fixture(autouse=True)
 def _near_matching(settings):
-    settings.MATCH_NEAR_DUPLICATES = True  # off by default, and in tests/conftest.py
-    settings.MATCH_NEAR_THRESHOLD = 0.40
+    settings.MATCH_NEAR_DUPLICATES = True  # on by default, off in tests/conftest.py
 
 
 @pytest.fixture
@@ -35,11 +34,11 @@ def stored(platform):
     "太可怕了，大家注意！" + RUMOUR,  # reposted with a comment
     RUMOUR.replace("赶快储水", "快点存水").replace("亲人朋友", "家人"),  # reworded
 ])
-def test_it_joins_a_variant_as_near_duplicate(platform, stored, variant):
+def test_it_joins_a_variant_as_near_duplicate(platform, stored, variant, settings):
     done = report_ingest(platform=platform, data=report_input(external_id="v", content=variant))
     assert done.case == stored.case
     assert done.report.match_reason == "near_duplicate"
-    assert 0.4 <= done.report.match_score < 1.0
+    assert settings.MATCH_NEAR_THRESHOLD <= done.report.match_score <= 1.0
 
 
 def test_it_opens_a_case_for_an_unrelated_post(platform, stored):
@@ -49,9 +48,10 @@ def test_it_opens_a_case_for_an_unrelated_post(platform, stored):
 
 
 def test_it_honours_the_threshold_setting(platform, stored, settings):
-    variant = "太可怕了，大家注意！" + RUMOUR[:30]
-    assert match_report(url="", text=variant).reason == "near_duplicate"
-    settings.MATCH_NEAR_THRESHOLD = 0.99
+    variant = "太可怕了！某市自来水厂被投毒，今晚十点起全市停水，大家快点存水，请转告身边的人"
+    found = match_report(url="", text=variant)
+    assert found.reason == "near_duplicate" and found.score < 1.0
+    settings.MATCH_NEAR_THRESHOLD = found.score + 0.01
     assert match_report(url="", text=variant).case is None
 
 
@@ -79,7 +79,7 @@ def test_batch_and_single_intake_agree_on_near_duplicates(platform, stored):
 def test_match_report_costs_a_constant_number_of_queries(platform, stored, django_assert_max_num_queries):
     for n in range(5):
         report_ingest(platform=platform, data=report_input(external_id=f"x{n}", content=f"{RUMOUR[:20]}第{n}条"))
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # URL, text hash, band keys, candidate texts
         match_report(url="https://weibo.example/none", text="太可怕了，大家注意！" + RUMOUR)
 
 

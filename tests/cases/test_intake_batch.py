@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from rumorcases.cases import intake, workflow
+from rumorcases.cases import intake, services, workflow
 from rumorcases.cases.choices import CaseStatus, Priority
 from rumorcases.cases.intake import _report_ingest_one_by_one, report_ingest_batch
 from rumorcases.cases.models import Case, Report, StageDeadline
@@ -483,8 +483,14 @@ def test_a_batch_and_a_transition_on_its_cases_do_not_deadlock():
     assert list(audit_chain_problems()) == []
 
 
+def _without_intake_lock(monkeypatch):
+    """Single ingests skip the intake lock: the writer that could collide with a batch."""
+    monkeypatch.setattr(services, "_claim_match_keys", lambda **keys: None)
+
+
 @postgres_only
 def test_a_collision_is_answered_as_a_resubmission(monkeypatch):
+    _without_intake_lock(monkeypatch)
     platform = Platform.objects.create(slug="weibo", name="新浪微博")
     items = [item(f"c-{n}", f"碰撞第{n}条谣言", views=10) for n in range(10)]
     collisions = {"left": 1}
@@ -508,6 +514,7 @@ def test_a_collision_is_answered_as_a_resubmission(monkeypatch):
 
 @postgres_only
 def test_repeated_collisions_fall_back_to_one_by_one(monkeypatch):
+    _without_intake_lock(monkeypatch)
     platform = Platform.objects.create(slug="weibo", name="新浪微博")
     items = [item(f"c-{n}", f"碰撞第{n}条谣言", views=10) for n in range(10)]
     write_accounts = intake._Batch._write_accounts
@@ -546,3 +553,45 @@ def test_an_account_created_meanwhile_is_refreshed_not_duplicated(monkeypatch):
     # As `account_upsert` on the row the other request stored: blanks keep what was there.
     assert (account.handle, account.display_name, account.followers, account.verified) == ("theirs", "他们", 6, True)
     assert {r.report.author_id for r in results} == {account.pk}
+
+
+@postgres_only
+def test_a_report_arriving_during_a_batch_waits_for_it_and_joins_its_case(monkeypatch):
+    platform = Platform.objects.create(slug="weibo", name="新浪微博")
+    write_accounts = intake._Batch._write_accounts
+    late = {}
+
+    def ingest_late():
+        try:
+            late["result"] = report_ingest(platform=platform, data=item("late", "等待中的谣言：某地明日停电"))
+        finally:
+            connection.close()
+
+    waiting = threading.Thread(target=ingest_late)
+
+    def with_a_report_arriving(self):
+        waiting.start()
+        waiting.join(timeout=1)
+        late["blocked"] = waiting.is_alive()  # held back by the batch's intake lock
+        return write_accounts(self)
+
+    monkeypatch.setattr(intake._Batch, "_write_accounts", with_a_report_arriving)
+    [result] = report_ingest_batch(platform=platform, items=[item("first", "等待中的谣言：某地明日停电！")])
+    waiting.join(timeout=60)
+    assert late["blocked"] is True
+    assert (late["result"].case, late["result"].report.match_reason) == (result.case, "exact_text")
+    assert Case.objects.count() == 1
+
+
+@postgres_only
+def test_two_batches_carrying_near_duplicates_of_a_new_rumour_open_one_case(settings):
+    settings.MATCH_NEAR_DUPLICATES = True
+    platform = Platform.objects.create(slug="weibo", name="新浪微博")
+    rumour = "网传本市自来水厂被投毒，今晚十点起全市停水，大家赶快储水，请转告身边的亲人朋友"
+    variants = [rumour, "太可怕了！" + rumour[:30], rumour.replace("赶快储水", "快点存水"), rumour[5:] + "转起来"]
+    outcomes = together(*[lambda n=n, text=text: report_ingest_batch(platform=platform, items=[item(f"v-{n}", text)])
+                          for n, text in enumerate(variants)])
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert Case.objects.count() == 1
+    assert sorted(r.report.match_reason for [r] in outcomes).count("new_case") == 1
+    assert list(audit_chain_problems()) == []

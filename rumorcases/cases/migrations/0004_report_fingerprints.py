@@ -5,33 +5,28 @@ import hashlib
 
 from django.db import migrations, models
 
-from rumorcases.cases.fingerprints import band_keys
 from rumorcases.cases.normalise import normalise
 
 
 def fill_normalised_and_fingerprints(apps, schema_editor):
-    """Existing reports: the normalised text, the content hash of it (its meaning changed with
-    the new `normalise`), and the fingerprints, so older reports match as near duplicates too."""
+    """Existing reports: the normalised text and the content hash of it (its meaning changed with
+    the new `normalise`). Their fingerprints are written by migration 0005."""
     Report = apps.get_model("cases", "Report")
-    ReportFingerprint = apps.get_model("cases", "ReportFingerprint")
     batch = []
     for report in Report.objects.only("pk", "content").order_by("pk").iterator(chunk_size=1000):
         report.normalised = normalise(report.content)
         report.content_hash = hashlib.sha256(report.normalised.encode("utf-8")).hexdigest()
         batch.append(report)
         if len(batch) == 1000:
-            _write(Report, ReportFingerprint, batch)
+            _write(Report, batch)
             batch = []
-    _write(Report, ReportFingerprint, batch)
+    _write(Report, batch)
 
 
-def _write(Report, ReportFingerprint, reports):
+def _write(Report, reports):
     if not reports:
         return
     Report.objects.bulk_update(reports, ["normalised", "content_hash"])
-    ReportFingerprint.objects.bulk_create(
-        [ReportFingerprint(report_id=report.pk, band=band, key=key)
-         for report in reports for band, key in band_keys(report.normalised)])
 
 
 

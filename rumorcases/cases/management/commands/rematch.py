@@ -1,10 +1,13 @@
 """Run matching again over the stored reports of open cases, e.g. after a threshold change.
 
-    ./manage.py rematch [--dry-run] [--since 2026-03-01] [--case RC-2026-000123]
+    ./manage.py rematch [--dry-run] [--since 2026-03-01] [--case RC-2026-000123] [--fingerprints]
 
 A report moves when matching now puts it in another open case. Reports staff moved, split
 off or merged stay where staff put them. Each move is its own transaction, audited as
 `report.rematched` by the system; a second run moves nothing.
+
+`--fingerprints` first writes the near-duplicate fingerprints of every stored report that has
+none (reports stored while `MATCH_NEAR_DUPLICATES` was off), so that they can be found.
 """
 
 from datetime import datetime, time
@@ -13,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from rumorcases.cases import services
+from rumorcases.cases import fingerprints, services
 from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.models import Report
 
@@ -27,8 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Only print what would move.")
         parser.add_argument("--since", help="Only reports received on or after this date (YYYY-MM-DD).")
         parser.add_argument("--case", dest="case_reference", help="Only the reports of this case (reference).")
+        parser.add_argument("--fingerprints", dest="backfill", action="store_true",
+                            help="First fingerprint every stored report that has no fingerprints.")
 
-    def handle(self, *args, dry_run=False, since=None, case_reference=None, **options):
+    def handle(self, *args, dry_run=False, since=None, case_reference=None, backfill=False, **options):
+        if backfill:
+            self._backfill(dry_run)
         reports = Report.objects.exclude(case__status=CaseStatus.CLOSED)
         if since:
             day = parse_date(since)
@@ -60,3 +67,12 @@ class Command(BaseCommand):
                     moved += 1
         verb = "would move" if dry_run else "moved"
         self.stdout.write(f"examined {examined}, {verb} {moved}, unchanged {examined - moved}")
+
+    def _backfill(self, dry_run: bool) -> None:
+        if not fingerprints.enabled():
+            raise CommandError("--fingerprints: near-duplicate matching is off (MATCH_NEAR_DUPLICATES)")
+        if dry_run:
+            missing = Report.objects.filter(fingerprints__isnull=True).exclude(normalised="").count()
+            self.stdout.write(f"would fingerprint {missing} reports")
+            return
+        self.stdout.write(f"fingerprinted {fingerprints.fingerprint_backfill()} reports")
