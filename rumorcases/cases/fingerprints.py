@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 
 from rumorcases.cases.normalise import normalise
 
@@ -41,6 +40,9 @@ BANDS = 64
 ROWS = 2
 assert BANDS * ROWS == NUM_PERM
 CANDIDATE_LIMIT = 50
+# Per band key, only its newest reports propose candidates: a key common to thousands of reports
+# (a popular rumour's) costs no more than a rare one, and the newest are the likeliest open.
+POSTINGS_PER_KEY = 100
 CHAR_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "char_weights.tsv"
 
 # A swapped segment of at most this many characters, with at least this much unchanged text on
@@ -137,13 +139,22 @@ def signature(text: str) -> list[int]:
     return band_keys(normalise(text))
 
 
+def _weighted_units(norm: str) -> tuple[dict[str, float], float]:
+    found = {unit: weight(unit) for unit in units(norm)}
+    return found, sum(found.values())
+
+
+def _overlap(a: tuple[dict, float], b: tuple[dict, float]) -> float:
+    (a_units, a_total), (b_units, b_total) = a, b
+    if not a_units or not b_units:
+        return 0.0
+    small, large = (a_units, b_units) if len(a_units) <= len(b_units) else (b_units, a_units)
+    return sum(value for unit, value in small.items() if unit in large) / min(a_total, b_total)
+
+
 def overlap(a_norm: str, b_norm: str) -> float:
     """The rarity-weighted share of the shorter text's units that the other text has too, 0 to 1."""
-    a, b = units(a_norm), units(b_norm)
-    if not a or not b:
-        return 0.0
-    shared = sum(weight(unit) for unit in a & b)
-    return shared / min(sum(map(weight, a)), sum(map(weight, b)))
+    return _overlap(_weighted_units(a_norm), _weighted_units(b_norm))
 
 
 def swapped_name(a_norm: str, b_norm: str) -> bool:
@@ -222,50 +233,60 @@ def fingerprint_backfill(batch: int = 2000) -> int:
 class Candidate:
     """A stored or batch report sharing band keys with the text being matched."""
 
-    shared: int  # band keys in common
-    rank: tuple  # ties on `shared`: the newer report first
     normalised: str
     case: object
 
 
-def candidate_counts(keys, condition, limit: int = CANDIDATE_LIMIT, exclude_report_id=None) -> list[tuple]:
-    """(report id, keys shared) of the `limit` reports sharing most of `keys` (ties: the newer
-    report) among the fingerprint rows `condition` (a Q) admits. One query: an index range per
-    key on the (key, report) primary key, joined to each found report's case."""
+def _postings_sql(count: int, exclude: bool) -> str:
+    """Per key, its newest `POSTINGS_PER_KEY` reports; then the reports most of them name.
+    A compound SELECT of `count` index scans: the same on SQLite and PostgreSQL."""
     from rumorcases.cases.models import ReportFingerprint
 
+    table = ReportFingerprint._meta.db_table
+    skip = " AND report_id <> %s" if exclude else ""
+    # Only the table name and numbers are formatted in; the keys are parameters.
+    scans = " UNION ALL ".join(
+        f"SELECT report_id FROM (SELECT report_id FROM {table} WHERE key = %s{skip} "  # noqa: S608
+        f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS k{n}" for n in range(count))
+    return (f"SELECT report_id, COUNT(*) AS shared FROM ({scans}) AS postings "  # noqa: S608
+            f"GROUP BY report_id ORDER BY shared DESC, report_id DESC LIMIT %s")
+
+
+def candidate_ids(keys, limit: int | None = None, exclude_report_id=None) -> list[int]:
+    """The `limit` reports naming most of `keys` among each key's newest `POSTINGS_PER_KEY`
+    (ties: the newer report), best first. One query, at most 64 × POSTINGS_PER_KEY index rows,
+    however many reports carry a common key."""
     if not keys:
         return []
-    rows = ReportFingerprint.objects.filter(condition, key__in=keys)
-    if exclude_report_id:
-        rows = rows.exclude(report_id=exclude_report_id)
-    return list(rows.values("report_id").annotate(shared=Count("report_id")).order_by("-shared", "-report_id")
-                .values_list("report_id", "shared")[:limit])
+    params = []
+    for key in keys:
+        params += [key, exclude_report_id] if exclude_report_id else [key]
+    with connection.cursor() as cursor:
+        cursor.execute(_postings_sql(len(keys), bool(exclude_report_id)), [*params, limit or CANDIDATE_LIMIT])
+        return [report_id for report_id, _ in cursor.fetchall()]
 
 
-def candidates(keys, condition, reports, limit: int = CANDIDATE_LIMIT, exclude_report_id=None) -> list[Candidate]:
-    """The reports sharing most band keys with `keys` (`candidate_counts`), read from `reports`
-    (a queryset with their case) as `Candidate`s: a second query reads at most `limit` texts."""
-    counts = candidate_counts(keys, condition, limit, exclude_report_id)
-    if not counts:
+def candidates(keys, reports, limit: int | None = None, exclude_report_id=None) -> list[Candidate]:
+    """`candidate_ids`, read from `reports` (a queryset with their case: the open or recently
+    closed ones) as `Candidate`s, best first: a second query reads at most `limit` texts."""
+    ranked = candidate_ids(keys, limit, exclude_report_id)
+    if not ranked:
         return []
-    found = reports.in_bulk([report_id for report_id, _ in counts])
-    return [Candidate(shared=shared, rank=(0, report_id), normalised=found[report_id].normalised,
-                      case=found[report_id].case) for report_id, shared in counts if report_id in found]
+    found = reports.in_bulk(ranked)
+    return [Candidate(normalised=found[pk].normalised, case=found[pk].case) for pk in ranked if pk in found]
 
 
-def best_near_duplicate(norm: str, found: list[Candidate], limit: int = CANDIDATE_LIMIT):
+def best_near_duplicate(norm: str, found: list[Candidate]):
     """(case, score) of the most similar candidate at or above the threshold, or None.
 
-    Looks at the `limit` candidates sharing most keys (ties: the newer report), then takes the
-    highest `similarity` (ties: the earlier of those). The costly swapped-name check runs only on
-    candidates over the threshold, best first, until one passes. Pure Python: the single and the
-    batch path both end here, so they answer alike.
+    Takes the highest `overlap` (ties: the earlier candidate); the costly swapped-name check
+    runs only on candidates over the threshold, best first, until one passes. Pure Python: the
+    single and the batch path both end here, so they answer alike.
     """
     threshold = settings.MATCH_NEAR_THRESHOLD
-    ranked = sorted(found, key=lambda c: (c.shared, c.rank), reverse=True)[:limit]
-    scored = [(round(overlap(norm, candidate.normalised), 4), index, candidate)
-              for index, candidate in enumerate(ranked)]
+    mine = _weighted_units(norm)
+    scored = [(round(_overlap(mine, _weighted_units(candidate.normalised)), 4), index, candidate)
+              for index, candidate in enumerate(found)]
     for score, _, candidate in sorted(scored, key=lambda row: (-row[0], row[1])):
         if score < threshold:
             return None

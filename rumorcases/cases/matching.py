@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from rumorcases.cases import fingerprints
@@ -39,19 +40,14 @@ class Match:
 NO_MATCH = Match(case=None, score=0.0, reason="")
 
 
-def _open_or_recent(prefix: str = "") -> Q:
-    """Reports (`prefix` "") or rows related to a report (`prefix` "report__") of open or
-    recently closed cases. A merged case's reports live in the surviving case, so duplicates
-    never match."""
-    recent = timezone.now() - timedelta(days=settings.MATCH_RECENTLY_CLOSED_DAYS)
-    return (~Q(**{f"{prefix}case__status": CaseStatus.CLOSED})
-            | Q(**{f"{prefix}case__closed_at__gte": recent, f"{prefix}case__merged_into__isnull": True}))
-
-
 def _candidate_reports():
     from rumorcases.cases.models import Report
 
-    return Report.objects.filter(_open_or_recent()).select_related("case")
+    recent = timezone.now() - timedelta(days=settings.MATCH_RECENTLY_CLOSED_DAYS)
+    # A merged case's reports live in the surviving case, so duplicates never match.
+    return Report.objects.filter(
+        ~Q(case__status=CaseStatus.CLOSED) | Q(case__closed_at__gte=recent, case__merged_into__isnull=True)
+    ).select_related("case")
 
 
 def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -> Match:
@@ -72,8 +68,7 @@ def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -
         return Match(case=hit.case, score=1.0, reason="exact_text")
     if not fingerprints.enabled():
         return NO_MATCH
-    found = fingerprints.candidates(fingerprints.band_keys(norm), _open_or_recent("report__"), candidates,
-                                    exclude_report_id=exclude_report_id)
+    found = fingerprints.candidates(fingerprints.band_keys(norm), candidates, exclude_report_id=exclude_report_id)
     near = fingerprints.best_near_duplicate(norm, found)
     if near is not None:
         return Match(case=near[0], score=near[1], reason="near_duplicate")
@@ -108,11 +103,13 @@ class BatchMatcher:
         self._by_text: dict[str, object] = {}
         self._norms: dict[str, str] = {}
         self._keys: dict[str, list] = {}
-        # key -> the reports the batch added carrying it: (case, report rank, normalised text)
-        self._by_band_key: dict[int, list] = {}
-        # text -> the stored reports `fingerprints.candidates` proposes for it
-        self._stored_near: dict[str, list] = {}
-        self._added = 0
+        # key -> the stored reports carrying it, newest first (at most POSTINGS_PER_KEY)
+        self._stored_by_key: dict[int, list] = {}
+        # stored report -> (normalised text, case id), or None if its case cannot be matched
+        self._stored: dict[int, tuple | None] = {}
+        # key -> the reports the batch added carrying it, in order ("added", n); n -> (case, text)
+        self._added_by_key: dict[int, list] = {}
+        self._added: list[tuple] = []
         urls = {url for url, _ in reports if url}
         digests = {key for key in (self._text_key(text) for _, text in reports) if key}
         for field, keys, best in (("url", urls, self._by_url), ("content_hash", digests, self._by_text)):
@@ -130,39 +127,45 @@ class BatchMatcher:
             self._read_fingerprints({text for _, text in reports if self._text_key(text)})
 
     def _read_fingerprints(self, texts: set) -> None:
-        """For each text of the batch, the stored reports `fingerprints.candidates` would propose:
-        the (key, report) rows of all its keys (one query per 20,000 keys), then the texts of the
-        reports that are among some text's best `CANDIDATE_LIMIT` (one query per 20,000)."""
-        from rumorcases.cases.models import Report, ReportFingerprint
+        """What `fingerprints.candidate_ids` reads for each text of the batch: each key's newest
+        POSTINGS_PER_KEY stored reports (one query per 20,000 keys); then the texts of the
+        reports that are some text's best candidates before the batch adds any (one query)."""
+        from rumorcases.cases.models import ReportFingerprint
 
-        by_key: dict[int, list] = {}
         ordered = sorted({key for text in texts for key in self.band_keys(text)})
         for start in range(0, len(ordered), _KEYS_PER_QUERY):
-            rows = (ReportFingerprint.objects.filter(_open_or_recent("report__"),
-                                                     key__in=ordered[start : start + _KEYS_PER_QUERY])
-                    .values_list("key", "report_id"))
+            newest = Window(RowNumber(), partition_by=F("key"), order_by=F("report_id").desc())
+            rows = (ReportFingerprint.objects.filter(key__in=ordered[start : start + _KEYS_PER_QUERY])
+                    .annotate(newest=newest).filter(newest__lte=fingerprints.POSTINGS_PER_KEY)
+                    .order_by("key", "-report_id").values_list("key", "report_id"))
             for key, report_id in rows:
-                by_key.setdefault(key, []).append(report_id)
-        best: dict[str, list] = {}
-        for text in texts:
-            shared: Counter = Counter()
-            for key in self.band_keys(text):
-                shared.update(by_key.get(key, ()))
-            best[text] = sorted(shared.items(), key=lambda row: (row[1], row[0]), reverse=True)[
-                :fingerprints.CANDIDATE_LIMIT]
-        wanted = sorted({report_id for rows in best.values() for report_id, _ in rows})
-        stored = {}
+                self._stored_by_key.setdefault(key, []).append(report_id)
+        self._read_stored({entry[1] for text in texts for entry in self._ranked(text) if entry[0] == "stored"})
+
+    def _read_stored(self, report_ids) -> None:
+        """The texts and cases of stored candidate reports; None for those in closed cases."""
+        wanted = sorted(set(report_ids) - self._stored.keys())
         for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            self._stored.update(dict.fromkeys(chunk))
             for report_id, norm, case_id, created_at in (
-                    Report.objects.filter(pk__in=wanted[start : start + _KEYS_PER_QUERY])
+                    _candidate_reports().filter(pk__in=chunk)
                     .values_list("pk", "normalised", "case_id", "case__created_at")):
                 self._rank.setdefault(case_id, (0, created_at, case_id))
-                stored[report_id] = (norm, case_id)
-        for text, rows in best.items():
-            self._stored_near[text] = [
-                fingerprints.Candidate(shared=count, rank=(0, report_id), normalised=stored[report_id][0],
-                                       case=stored[report_id][1])
-                for report_id, count in rows if report_id in stored]
+                self._stored[report_id] = (norm, case_id)
+
+    def _ranked(self, text: str) -> list[tuple]:
+        """`fingerprints.candidate_ids` now, as ("stored", report id) and ("added", n) entries:
+        per key the newest reports, the batch's own (newer than any stored) first."""
+        shared: Counter = Counter()
+        for key in self.band_keys(text):
+            window = self._added_by_key.get(key, [])[::-1][:fingerprints.POSTINGS_PER_KEY]
+            shared.update(window)
+            shared.update(("stored", report_id) for report_id in
+                          self._stored_by_key.get(key, ())[:fingerprints.POSTINGS_PER_KEY - len(window)])
+        newest_first = {"added": 1, "stored": 0}
+        return sorted(shared, key=lambda entry: (shared[entry], newest_first[entry[0]], entry[1]),
+                      reverse=True)[:fingerprints.CANDIDATE_LIMIT]
 
     def normalised(self, text: str) -> str:
         """`normalise`, computed once per text for the whole batch."""
@@ -207,15 +210,20 @@ class BatchMatcher:
         return NO_MATCH
 
     def _near_candidates(self, text: str) -> list:
-        """What `fingerprints.candidates` would find now: the stored reports found at the start,
-        and the reports this batch added (all of them; `best_near_duplicate` applies the limit)."""
-        shared: Counter = Counter()
-        for key in self.band_keys(text):
-            for entry in self._by_band_key.get(key, ()):
-                shared[entry] += 1
-        added = [fingerprints.Candidate(shared=count, rank=report_rank, normalised=norm, case=case)
-                 for (case, report_rank, norm), count in shared.items()]
-        return self._stored_near.get(text, []) + added
+        """What `fingerprints.candidates` would find now, best first. Reads the texts of stored
+        candidates not read at the start (only when the batch's own reports pushed others out)."""
+        ranked = self._ranked(text)
+        self._read_stored(entry[1] for entry in ranked if entry[0] == "stored")
+        found = []
+        for kind, number in ranked:
+            if kind == "added":
+                case, norm = self._added[number]
+            elif self._stored[number] is not None:
+                norm, case = self._stored[number]
+            else:
+                continue
+            found.append(fingerprints.Candidate(normalised=norm, case=case))
+        return found
 
     def add(self, *, url: str, text: str, case) -> None:
         """Record a report stored in `case` (a stored case's id, or the caller's new case)."""
@@ -227,7 +235,7 @@ class BatchMatcher:
         key = self._text_key(text)
         if key:
             self._keep_best(self._by_text, key, case)
-            self._added += 1
-            entry = (case, (1, self._added), self.normalised(text))
+            entry = ("added", len(self._added))
+            self._added.append((case, self.normalised(text)))
             for band_key in self.band_keys(text) if self._near else ():
-                self._by_band_key.setdefault(band_key, []).append(entry)
+                self._added_by_key.setdefault(band_key, []).append(entry)

@@ -7,7 +7,7 @@ import pytest
 
 from rumorcases.cases import fingerprints
 from rumorcases.cases.intake import report_ingest_batch
-from rumorcases.cases.matching import match_report
+from rumorcases.cases.matching import BatchMatcher, _candidate_reports, match_report
 from rumorcases.cases.models import ReportFingerprint
 from rumorcases.cases.normalise import normalise
 from rumorcases.cases.services import report_ingest
@@ -125,3 +125,28 @@ def test_batch_intake_answers_like_report_ingest_with_near_duplicates(platform, 
     bulk, one_by_one = run_both(setup, items, platform=platform)
     assert_same(bulk, one_by_one)
     assert "near_duplicate" in repr(one_by_one["reports"])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batch_and_single_intake_agree_when_the_batch_crowds_out_stored_candidates(monkeypatch, platform, cast, seed):
+    # Tiny windows: a batch's own reports push stored ones out of a key's newest postings and
+    # out of the candidate list, which the batch path must follow as the single path does.
+    monkeypatch.setattr(fingerprints, "POSTINGS_PER_KEY", 2)
+    monkeypatch.setattr(fingerprints, "CANDIDATE_LIMIT", 3)
+    test_batch_intake_answers_like_report_ingest_with_near_duplicates(platform, cast, seed)
+
+
+def test_batch_candidates_follow_the_newest_postings_window(monkeypatch, platform):
+    monkeypatch.setattr(fingerprints, "POSTINGS_PER_KEY", 2)
+    monkeypatch.setattr(fingerprints, "CANDIDATE_LIMIT", 3)
+    for n, text in enumerate([RUMOUR, RUMOUR[:40], RUMOUR + "转起来", "注意！" + RUMOUR]):
+        report_ingest(platform=platform, data=report_input(external_id=f"w-{n}", content=text))
+    first, second = "太可怕了！" + RUMOUR, RUMOUR.replace("赶快储水", "快点存水")
+    batch = BatchMatcher([("", first), ("", second)])
+    batch.add(url="", text=first, case="opened by the batch")
+    from_batch = [candidate.normalised for candidate in batch._near_candidates(second)]
+
+    report_ingest(platform=platform, data=report_input(external_id="w-first", content=first))
+    stored = fingerprints.candidates(fingerprints.signature(second), _candidate_reports())
+    assert from_batch == [candidate.normalised for candidate in stored]
+    assert len(from_batch) == 3 and from_batch[0] == normalise(first)
