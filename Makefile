@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 REQ_STAMP      := $(VENV)/.requirements.stamp
 REQ_TEST_STAMP := $(VENV)/.requirements-test.stamp
 
-.PHONY: help run test setup setup-test system-packages messages lint bench clean
+.PHONY: help run test setup setup-test system-packages messages lint bench bench-matching clean
 
 help:
 	@echo "make run         set everything up, load demo data, serve on http://$(RUNSERVER)/"
@@ -31,6 +31,8 @@ help:
 	@echo "make setup       system packages, .venv and runtime requirements"
 	@echo "make lint        ruff check ."
 	@echo "make bench       batch intake end to end beside a raw insert, on local PostgreSQL (BENCH_ARGS=...)"
+	@echo "make bench-matching  matching quality on the labelled pairs, then match latency at 1,000,000 reports"
+	@echo "                 beside pg_trgm, on local PostgreSQL (SCALE_ARGS=..., e.g. --reports 20000)"
 	@echo "make clean       remove var/ and .venv"
 
 # --- setup ------------------------------------------------------------------
@@ -81,6 +83,10 @@ lint: setup-test
 # Not part of `make test`. bench/README.md says what it measures.
 bench: setup
 	$(PYTHON) bench/intake.py $(BENCH_ARGS)
+
+bench-matching: setup
+	$(PYTHON) bench/matching_quality.py
+	$(PYTHON) bench/matching_scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf var $(VENV) .pytest_cache .ruff_cache

@@ -14,7 +14,8 @@ from rumorcases.core.env import envbool, envint, envlist, envstr
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything a deployment might set that would change what these tests observe.
 DEPLOYMENT_VARS = ["DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "DATABASE_URL_FILE",
-                   "TEST_DATABASE_NAME", "RUMORCASES_VAR_DIR", "DJANGO_SETTINGS_MODULE"]
+                   "TEST_DATABASE_NAME", "RUMORCASES_VAR_DIR", "DJANGO_SETTINGS_MODULE", "MATCH_NEAR_DUPLICATES",
+                   "MATCH_NEAR_THRESHOLD"]
 
 
 def import_settings(code: str, **env):
@@ -145,3 +146,20 @@ def test_it_keeps_time_in_utc_and_shows_shanghai():
 def test_it_speaks_chinese_and_english():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("abc", "MATCH_NEAR_THRESHOLD must be a number"),
+    ("0", "MATCH_NEAR_THRESHOLD must be above 0 and at most 1"),
+    ("1.5", "MATCH_NEAR_THRESHOLD must be above 0 and at most 1"),
+])
+def test_it_refuses_a_near_duplicate_threshold_outside_0_to_1(raw, message):
+    result = import_settings("print('started')", MATCH_NEAR_THRESHOLD=raw)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_near_duplicate_matching_is_on_by_default_and_the_threshold_can_be_set():
+    result = import_settings("print(s.MATCH_NEAR_DUPLICATES, s.MATCH_NEAR_THRESHOLD)", MATCH_NEAR_THRESHOLD="0.8")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "0.8"]
