@@ -32,7 +32,7 @@ help:
 	@echo "make lint        ruff check ."
 	@echo "make bench       batch intake end to end beside a raw insert, on local PostgreSQL (BENCH_ARGS=...)"
 	@echo "make bench-matching  matching quality on the labelled pairs, then match latency at 1,000,000 reports"
-	@echo "                 beside pg_trgm, on local PostgreSQL (SCALE_ARGS=..., e.g. --reports 20000)"
+	@echo "                 beside pg_trgm, on local PostgreSQL (SCALE_ARGS=...; a quick try: --reports 20000 --database NAME)"
 	@echo "make clean       remove var/ and .venv"
 
 # --- setup ------------------------------------------------------------------

@@ -51,7 +51,7 @@ def _candidate_reports():
 
 
 def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -> Match:
-    """Find the open or recently closed case carrying the same rumour. At most four indexed queries."""
+    """Find the open or recently closed case carrying the same rumour. At most five indexed queries."""
     candidates = _candidate_reports()
     if exclude_report_id:
         candidates = candidates.exclude(pk=exclude_report_id)
@@ -71,7 +71,9 @@ def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -
     found = fingerprints.candidates(fingerprints.band_keys(norm), candidates, exclude_report_id=exclude_report_id)
     near = fingerprints.best_near_duplicate(norm, found)
     if near is not None:
-        return Match(case=near[0], score=near[1], reason="near_duplicate")
+        from rumorcases.cases.models import Case
+
+        return Match(case=Case.objects.get(pk=near[0]), score=near[1], reason="near_duplicate")
     return NO_MATCH
 
 
