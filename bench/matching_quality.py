@@ -103,7 +103,7 @@ def intake_cases(posts: list[dict]) -> dict[int, object]:
     for post in ordered:
         found = matcher.match(url="", text=post["text"])
         case = found.case if found.case is not None else ("case", post["id"])
-        matcher.add(url="", text=post["text"], case=case)
+        matcher.add(url="", text=post["text"], case=case, reason=found.reason or "new_case")
         case_of[post["id"]] = case
     return case_of
 

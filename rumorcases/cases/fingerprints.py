@@ -22,7 +22,6 @@ seed or the trigram rules needs every fingerprint recomputed (`manage.py rematch
 
 import difflib
 import functools
-import hashlib
 import io
 import math
 import re
@@ -116,22 +115,36 @@ def weight(unit: str) -> float:
     return min(found, DIGITS_WEIGHT) if unit.isdigit() else found
 
 
-def _token_hash(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=4).digest(), "little")
+def _mix(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic): spreads every input bit."""
+    values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+_BAND_SALT = _mix(np.arange(1, BANDS + 1, dtype=np.uint64))
+
+
+def _gram_hashes(norm: str) -> np.ndarray:
+    """32-bit hashes of the distinct character trigrams of `norm` (`shingles`: the whole text if
+    shorter), computed on the code points in numpy: a trigram is exactly 3 × 21 bits."""
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(3, len(points))
+    grams = np.zeros(len(points) - width + 1, dtype=np.uint64)
+    for offset in range(width):
+        grams = (grams << np.uint64(21)) | points[offset : len(points) - width + 1 + offset]
+    return _mix(np.unique(grams)) >> np.uint64(32)
 
 
 def band_keys(norm: str) -> list[int]:
     """The `BANDS` keys of an already normalised text; none for an empty text (never matched)."""
-    grams = shingles(norm)
-    if not grams:
+    if not norm:
         return []
-    hashes = np.fromiter((_token_hash(g) for g in grams), dtype=np.uint64, count=len(grams))
-    signature = ((np.outer(hashes, _A) + _B) % _PRIME).min(axis=0)
-    keys = []
-    for band in range(BANDS):
-        chunk = band.to_bytes(1, "little") + signature[band * ROWS : (band + 1) * ROWS].tobytes()
-        keys.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little", signed=True))
-    return keys
+    signature = ((np.outer(_gram_hashes(norm), _A) + _B) % _PRIME).min(axis=0).reshape(BANDS, ROWS)
+    keys = _BAND_SALT
+    for row in range(ROWS):
+        keys = _mix(keys ^ signature[:, row])
+    return keys.view(np.int64).tolist()
 
 
 def signature(text: str) -> list[int]:
@@ -139,7 +152,9 @@ def signature(text: str) -> list[int]:
     return band_keys(normalise(text))
 
 
+@functools.lru_cache(maxsize=4096)
 def _weighted_units(norm: str) -> tuple[dict[str, float], float]:
+    # Cached, bounded: the same stored texts are candidates again and again (read only).
     found = {unit: weight(unit) for unit in units(norm)}
     return found, sum(found.values())
 
@@ -202,31 +217,64 @@ def _copy_rows(rows: list[tuple[int, int]]) -> None:
             cursor.executemany(f"INSERT INTO {table} (key, report_id) VALUES (%s, %s)", rows)  # noqa: S608
 
 
-def fingerprint_store(reports) -> None:
-    """Write the fingerprints of many saved reports (with `normalised` set) in one statement.
-    A text has each key once, so (key, report) never repeats."""
+def fingerprint_store(reports, keys_of=None) -> None:
+    """Write the fingerprints of many saved reports (with `normalised` set) in one statement;
+    `keys_of(report)` gives keys already computed. A text has each key once, so (key, report)
+    never repeats."""
     if not enabled():
         return
-    rows = [(key, report.pk) for report in reports for key in band_keys(report.normalised)]
+    keys_of = keys_of or (lambda report: band_keys(report.normalised))
+    rows = [(key, report.pk) for report in reports for key in keys_of(report)]
     if rows:
         _copy_rows(rows)
 
 
+def needs_fingerprints(match_reason: str) -> bool:
+    """A report joined to its case by the same normalised text adds nothing to find: the report
+    it matched carries the same keys in the same case. Only the first report of each text in a
+    case is fingerprinted (reposts word for word are most of what platforms send)."""
+    return match_reason != "exact_text"
+
+
+def fingerprint_groups(groups) -> int:
+    """Make sure each (case id, content hash) in `groups` has one fingerprinted report, if it
+    has any report with text: after a report moved between cases, or for a backfill. Returns
+    how many reports were fingerprinted."""
+    from rumorcases.cases.models import Report
+
+    if not enabled():
+        return 0
+    groups = set(groups)
+    hashes = {content_hash for _, content_hash in groups}
+    done = set(Report.objects.filter(content_hash__in=hashes, fingerprints__isnull=False)
+               .values_list("case_id", "content_hash").distinct())
+    missing = groups - done
+    chosen = {}
+    if not missing:
+        return 0
+    for report in (Report.objects.filter(case_id__in={case for case, _ in missing},
+                                         content_hash__in={h for _, h in missing}).exclude(normalised="")
+                   .only("pk", "case_id", "content_hash", "normalised").order_by("pk")):
+        chosen.setdefault((report.case_id, report.content_hash), report)
+    picked = [report for group, report in chosen.items() if group in missing]
+    fingerprint_store(picked)
+    return len(picked)
+
+
 def fingerprint_backfill(batch: int = 2000) -> int:
-    """Fingerprint every report that has none (stored while near-duplicate matching was off, or
-    after a change of the hashing): returns how many reports were done."""
+    """Fingerprint the first report of each text in each case where none is (reports stored while
+    near-duplicate matching was off, or after a change of the hashing): returns how many."""
     from rumorcases.cases.models import Report
 
     done = 0
     last_pk = 0
     while True:
         chunk = list(Report.objects.filter(pk__gt=last_pk, fingerprints__isnull=True).exclude(normalised="")
-                     .order_by("pk").only("pk", "normalised")[:batch])
+                     .order_by("pk").values_list("pk", "case_id", "content_hash")[:batch])
         if not chunk:
             return done
-        last_pk = chunk[-1].pk
-        fingerprint_store(chunk)
-        done += len(chunk)
+        last_pk = chunk[-1][0]
+        done += fingerprint_groups((case_id, content_hash) for _, case_id, content_hash in chunk)
 
 
 @dataclass(frozen=True)
@@ -274,6 +322,38 @@ def candidate_ids(keys, limit: int | None = None, exclude_report_id=None) -> lis
     with connection.cursor() as cursor:
         cursor.execute(_postings_sql(len(keys), bool(exclude)), [*params, limit or CANDIDATE_LIMIT])
         return [report_id for report_id, _ in cursor.fetchall()]
+
+
+def newest_postings(keys) -> dict[int, list[int]]:
+    """For many keys at once (a batch's), each key's newest `POSTINGS_PER_KEY` reports, newest
+    first: the rows `candidate_ids` reads. PostgreSQL: one statement; SQLite: one per 20,000 keys."""
+    from rumorcases.cases.models import ReportFingerprint
+
+    table = ReportFingerprint._meta.db_table
+    found: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT wanted.key, newest.report_id FROM unnest(%s::bigint[]) AS wanted(key), LATERAL "  # noqa: S608
+                f"(SELECT report_id FROM {table} WHERE key = wanted.key "
+                f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS newest", [list(keys)])
+            rows = cursor.fetchall()
+        else:
+            rows = []
+            ordered = list(keys)
+            for start in range(0, len(ordered), 20000):
+                chunk = ordered[start : start + 20000]
+                cursor.execute(
+                    f"SELECT key, report_id FROM (SELECT key, report_id, ROW_NUMBER() OVER "  # noqa: S608
+                    f"(PARTITION BY key ORDER BY report_id DESC) AS newest FROM {table} "
+                    f"WHERE key IN ({', '.join(['%s'] * len(chunk))})) AS ranked "
+                    f"WHERE newest <= {POSTINGS_PER_KEY}", chunk)
+                rows += cursor.fetchall()
+    for key, report_id in rows:
+        found.setdefault(key, []).append(report_id)
+    for reports in found.values():
+        reports.sort(reverse=True)
+    return found
 
 
 def candidates(keys, reports, limit: int | None = None, exclude_report_id=None) -> list[Candidate]:

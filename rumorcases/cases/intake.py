@@ -191,6 +191,8 @@ class _Batch:
     # --- read ----------------------------------------------------------------
 
     def _read(self, valid) -> None:
+        self.matcher = matching.BatchMatcher()
+        self.matcher.prepare(data.content for _, data in valid)  # pure computation: before the lock
         # No other ingest stores a report from here to the commit: it would go unseen by the
         # matching below (two cases for one rumour) or collide with the insert.
         claim_batch_matching()
@@ -206,8 +208,7 @@ class _Batch:
             self.accounts = {account.platform_account_id: account for account in
                              Account.objects.filter(platform=self.platform, platform_account_id__in=keys)}
         # Only reports not stored yet are matched; a resubmission keeps its case.
-        self.matcher = matching.BatchMatcher(
-            (data.url, data.content) for _, data in valid if data.external_id not in self.known)
+        self.matcher.read((data.url, data.content) for _, data in valid if data.external_id not in self.known)
 
     # --- plan ----------------------------------------------------------------
 
@@ -228,7 +229,7 @@ class _Batch:
             case = found.case
             if isinstance(case, int):
                 self.to_lock.add(case)  # `report_ingest` locks the stored case a report joins
-        self.matcher.add(url=data.url, text=data.content, case=case)
+        self.matcher.add(url=data.url, text=data.content, case=case, reason=found.reason or "new_case")
         report = Report(
             platform=self.platform, external_id=data.external_id, title=data.title,
             content=data.content, content_hash=digest, normalised=self.matcher.normalised(data.content),
@@ -384,7 +385,9 @@ class _Batch:
             Report.objects.bulk_create([known.report for known in new])
         except IntegrityError as error:
             raise _Collision from error
-        fingerprints.fingerprint_store([known.report for known in new])
+        fingerprints.fingerprint_store([known.report for known in new
+                                        if fingerprints.needs_fingerprints(known.report.match_reason)],
+                                       keys_of=lambda report: self.matcher.band_keys(report.content))
 
     def _update_stored(self, raised: list[Case]) -> None:
         """Metrics of stored reports and priorities of stored cases (locked rows), after the

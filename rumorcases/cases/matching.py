@@ -8,13 +8,13 @@ found by MinHash band keys and confirmed by `fingerprints.similarity` against
 """
 
 import hashlib
+import heapq
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 from django.utils import timezone
 
 from rumorcases.cases import fingerprints
@@ -23,6 +23,9 @@ from rumorcases.cases.normalise import normalise
 
 # Keys per near-duplicate lookup of a batch: stays under SQLite's 32,766 variables a statement.
 _KEYS_PER_QUERY = 20000
+# The batch's own reports, as candidates, are numbered from here: above any stored report's id,
+# as they are newer than any.
+_ADDED = 1 << 62
 
 
 def content_hash(text: str) -> str:
@@ -83,9 +86,11 @@ _EMPTY_TEXT_HASH = content_hash("")
 class BatchMatcher:
     """`match_report` for many reports stored one after another in one transaction.
 
-    Built from the (url, text) of every report the batch may store, it finds with two queries
-    the candidate cases already carrying those URLs and texts, and with one more (one per
-    20,000 band keys: some 300 reports) the stored reports sharing band keys with its texts.
+    `read` (or the constructor) takes the (url, text) of every report the batch may store and
+    finds with two queries the candidate cases already carrying those URLs and texts; for the
+    texts no stored report carries, with two more (PostgreSQL; SQLite: one per 20,000 keys or
+    reports), each band key's newest stored reports and the texts of the best candidates.
+    `prepare` does the normalising and hashing beforehand, outside the caller's locks.
     Then, for each report in turn, `match` answers what `match_report` would answer at that
     moment, counting the reports stored earlier in the batch, which the caller records with
     `add`. A stored case is named by its id;
@@ -96,8 +101,7 @@ class BatchMatcher:
     equivalence tests compare the two.
     """
 
-    def __init__(self, reports):
-        reports = list(reports)
+    def __init__(self, reports=None):
         self._digests: dict[str, str] = {}
         self._rank: dict[object, tuple] = {}
         self._opened = 0
@@ -109,9 +113,26 @@ class BatchMatcher:
         self._stored_by_key: dict[int, list] = {}
         # stored report -> (normalised text, case id), or None if its case cannot be matched
         self._stored: dict[int, tuple | None] = {}
-        # key -> the reports the batch added carrying it, in order ("added", n); n -> (case, text)
+        # key -> the reports the batch added carrying it, in order, as _ADDED + n; n -> (case, text)
         self._added_by_key: dict[int, list] = {}
         self._added: list[tuple] = []
+        # text -> its ranking before the batch added anything (`_ranked`)
+        self._stored_ranking: dict[str, list[int]] = {}
+        self._near = fingerprints.enabled()
+        if reports is not None:
+            self.read(reports)
+
+    def prepare(self, texts) -> None:
+        """Normalise, hash and fingerprint `texts` ahead of `read`: work a caller can do before
+        taking its locks."""
+        for text in texts:
+            if self._text_key(text) and self._near:
+                self.band_keys(text)
+
+    def read(self, reports) -> None:
+        """Read what the store holds for these (url, text) pairs: the cases carrying their URLs
+        and texts, and the stored near-duplicate candidates of the rest."""
+        reports = list(reports)
         urls = {url for url, _ in reports if url}
         digests = {key for key in (self._text_key(text) for _, text in reports) if key}
         for field, keys, best in (("url", urls, self._by_url), ("content_hash", digests, self._by_text)):
@@ -124,25 +145,19 @@ class BatchMatcher:
                 # `match_report` takes the most recently created case (ties: the higher id).
                 self._rank[case_id] = (0, created_at, case_id)
                 self._keep_best(best, key, case_id)
-        self._near = fingerprints.enabled()
         if self._near:
-            self._read_fingerprints({text for _, text in reports if self._text_key(text)})
+            # A text a stored report carries (or whose URL one has) never gets as far as near
+            # duplicates: `match` answers it before.
+            self._read_fingerprints({text for url, text in reports if self._text_key(text)
+                                     and url not in self._by_url and self._text_key(text) not in self._by_text})
 
     def _read_fingerprints(self, texts: set) -> None:
-        """What `fingerprints.candidate_ids` reads for each text of the batch: each key's newest
-        POSTINGS_PER_KEY stored reports (one query per 20,000 keys); then the texts of the
-        reports that are some text's best candidates before the batch adds any (one query)."""
-        from rumorcases.cases.models import ReportFingerprint
-
-        ordered = sorted({key for text in texts for key in self.band_keys(text)})
-        for start in range(0, len(ordered), _KEYS_PER_QUERY):
-            newest = Window(RowNumber(), partition_by=F("key"), order_by=F("report_id").desc())
-            rows = (ReportFingerprint.objects.filter(key__in=ordered[start : start + _KEYS_PER_QUERY])
-                    .annotate(newest=newest).filter(newest__lte=fingerprints.POSTINGS_PER_KEY)
-                    .order_by("key", "-report_id").values_list("key", "report_id"))
-            for key, report_id in rows:
-                self._stored_by_key.setdefault(key, []).append(report_id)
-        self._read_stored({entry[1] for text in texts for entry in self._ranked(text) if entry[0] == "stored"})
+        """What `fingerprints.candidate_ids` reads for each text of the batch that no stored
+        report matches exactly: each key's newest POSTINGS_PER_KEY stored reports; then the texts
+        of the reports that are some text's best candidates before the batch adds any."""
+        self._stored_by_key = fingerprints.newest_postings({key for text in texts for key in self.band_keys(text)})
+        self._stored_ranking = {text: self._ranked(text) for text in texts}
+        self._read_stored({entry for ranking in self._stored_ranking.values() for entry in ranking if entry < _ADDED})
 
     def _read_stored(self, report_ids) -> None:
         """The texts and cases of stored candidate reports; None for those in closed cases."""
@@ -156,18 +171,20 @@ class BatchMatcher:
                 self._rank.setdefault(case_id, (0, created_at, case_id))
                 self._stored[report_id] = (norm, case_id)
 
-    def _ranked(self, text: str) -> list[tuple]:
-        """`fingerprints.candidate_ids` now, as ("stored", report id) and ("added", n) entries:
+    def _ranked(self, text: str) -> list[int]:
+        """`fingerprints.candidate_ids` now: stored reports by id, the batch's own as _ADDED + n;
         per key the newest reports, the batch's own (newer than any stored) first."""
+        keys = self.band_keys(text)
+        if text in self._stored_ranking and not any(key in self._added_by_key for key in keys):
+            return self._stored_ranking[text]  # nothing the batch added shares a key with it
         shared: Counter = Counter()
-        for key in self.band_keys(text):
-            window = self._added_by_key.get(key, [])[::-1][:fingerprints.POSTINGS_PER_KEY]
+        limit = fingerprints.POSTINGS_PER_KEY
+        for key in keys:
+            window = self._added_by_key.get(key, [])[::-1][:limit]
             shared.update(window)
-            shared.update(("stored", report_id) for report_id in
-                          self._stored_by_key.get(key, ())[:fingerprints.POSTINGS_PER_KEY - len(window)])
-        newest_first = {"added": 1, "stored": 0}
-        return sorted(shared, key=lambda entry: (shared[entry], newest_first[entry[0]], entry[1]),
-                      reverse=True)[:fingerprints.CANDIDATE_LIMIT]
+            shared.update(self._stored_by_key.get(key, ())[: limit - len(window)])
+        best = heapq.nlargest(fingerprints.CANDIDATE_LIMIT, ((count, entry) for entry, count in shared.items()))
+        return [entry for _, entry in best]
 
     def normalised(self, text: str) -> str:
         """`normalise`, computed once per text for the whole batch."""
@@ -215,20 +232,21 @@ class BatchMatcher:
         """What `fingerprints.candidates` would find now, best first. Reads the texts of stored
         candidates not read at the start (only when the batch's own reports pushed others out)."""
         ranked = self._ranked(text)
-        self._read_stored(entry[1] for entry in ranked if entry[0] == "stored")
+        self._read_stored(entry for entry in ranked if entry < _ADDED)
         found = []
-        for kind, number in ranked:
-            if kind == "added":
-                case, norm = self._added[number]
-            elif self._stored[number] is not None:
-                norm, case = self._stored[number]
+        for entry in ranked:
+            if entry >= _ADDED:
+                case, norm = self._added[entry - _ADDED]
+            elif self._stored[entry] is not None:
+                norm, case = self._stored[entry]
             else:
                 continue
             found.append(fingerprints.Candidate(normalised=norm, case=case))
         return found
 
-    def add(self, *, url: str, text: str, case) -> None:
-        """Record a report stored in `case` (a stored case's id, or the caller's new case)."""
+    def add(self, *, url: str, text: str, case, reason: str = "new_case") -> None:
+        """Record a report stored in `case` (a stored case's id, or the caller's new case), joined
+        for `reason` (its keys count only if `fingerprints.needs_fingerprints` stores them)."""
         if case not in self._rank:
             self._opened += 1
             self._rank[case] = (1, self._opened)
@@ -237,7 +255,9 @@ class BatchMatcher:
         key = self._text_key(text)
         if key:
             self._keep_best(self._by_text, key, case)
-            entry = ("added", len(self._added))
+            if not (self._near and fingerprints.needs_fingerprints(reason)):
+                return
+            entry = _ADDED + len(self._added)
             self._added.append((case, self.normalised(text)))
-            for band_key in self.band_keys(text) if self._near else ():
+            for band_key in self.band_keys(text):
                 self._added_by_key.setdefault(band_key, []).append(entry)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from rumorcases.cases import deadlines, matching
+from rumorcases.cases import deadlines, fingerprints, matching
 from rumorcases.cases.choices import (
     Authority,
     CaseStatus,
@@ -33,7 +33,6 @@ from rumorcases.cases.choices import (
     ReportSource,
     Verdict,
 )
-from rumorcases.cases.fingerprints import fingerprint_store
 from rumorcases.cases.models import Campaign, Case, CaseComment, CaseParty, Consultation, EvidenceItem, Finding, Report
 from rumorcases.cases.normalise import normalise
 from rumorcases.core import roles
@@ -410,7 +409,8 @@ def report_ingest(*, platform, data: ReportInput, submitted_by=None) -> IngestRe
                 match_score=found.score if found.case else None, match_reason=found.reason or "new_case",
                 submitted_by=submitted_by,
             )
-            fingerprint_store([report])
+            if fingerprints.needs_fingerprints(report.match_reason):
+                fingerprints.fingerprint_store([report])
     except IntegrityError:
         # The same report arrived twice at once; the other request stored it first.
         existing = Report.objects.select_related("case").get(platform=platform, external_id=data.external_id)
@@ -709,6 +709,8 @@ def _report_relocate(*, report: Report, source: Case, target: Case, by, action: 
     report.match_reason = match_reason
     report.match_score = match_score
     report.save(update_fields=["case", "match_reason", "match_score", "updated_at"])
+    # Its text stays findable in both cases (only one report of a text per case carries keys).
+    fingerprints.fingerprint_groups({(source.pk, report.content_hash), (target.pk, report.content_hash)})
     data = {"external_id": report.external_id, "from_case": source.reference, "to_case": target.reference, **data}
     for case in (source, target):
         audit_record(actor=by, action=action, obj=report, case_reference=case.reference, data=data)

@@ -149,4 +149,4 @@ def test_batch_candidates_follow_the_newest_postings_window(monkeypatch, platfor
     report_ingest(platform=platform, data=report_input(external_id="w-first", content=first))
     stored = fingerprints.candidates(fingerprints.signature(second), _candidate_reports())
     assert from_batch == [candidate.normalised for candidate in stored]
-    assert len(from_batch) == 3 and from_batch[0] == normalise(first)
+    assert len(from_batch) == 3 and normalise(first) in from_batch  # the batch's own report counts

@@ -162,3 +162,49 @@ def test_rematch_fingerprints_reports_stored_without(platform, settings):
     variant = "太过分了，快看看你家的牙膏！" + TOOTHPASTE_SHORT.replace("是", "")
     later = report_ingest(platform=platform, data=report_input(external_id="f-9", content=variant))
     assert (later.case, later.report.match_reason) == (stored[0].case, "near_duplicate")
+
+
+# --- one fingerprinted report per text and case ----------------------------------------------------
+
+
+def _fingerprinted(report) -> bool:
+    return ReportFingerprint.objects.filter(report=report).exists()
+
+
+def test_a_word_for_word_copy_in_the_same_case_is_not_fingerprinted_again(platform, settings):
+    settings.MATCH_NEAR_DUPLICATES = True
+    first = report_ingest(platform=platform, data=report_input(external_id="c-1", content=TOOTHPASTE_SHORT))
+    copy = report_ingest(platform=platform,
+                         data=report_input(external_id="c-2", content="转发微博 " + TOOTHPASTE_SHORT))
+    by_url = report_ingest(platform=platform, data=report_input(
+        external_id="c-3", content=TOOTHPASTE_SHORT + "真的吗", url=first.report.url))
+    assert copy.report.match_reason == "exact_text" and by_url.report.match_reason == "exact_url"
+    assert [_fingerprinted(r.report) for r in (first, copy, by_url)] == [True, False, True]
+
+
+def test_moving_the_fingerprinted_report_leaves_its_text_findable_in_both_cases(platform, cast, settings):
+    from rumorcases.cases.services import report_move
+
+    settings.MATCH_NEAR_DUPLICATES = True
+    first = report_ingest(platform=platform, data=report_input(external_id="m-1", content=TOOTHPASTE_SHORT))
+    copy = report_ingest(platform=platform, data=report_input(external_id="m-2", content=TOOTHPASTE_SHORT))
+    other = report_ingest(platform=platform,
+                          data=report_input(external_id="m-3", content="网传地铁二号线明日全线停运检修"))
+    assert not _fingerprinted(copy.report)
+    report_move(report=first.report, target_case=other.case, by=cast.intake, reason="另案处理")
+    assert _fingerprinted(first.report) and _fingerprinted(copy.report)
+    variant = "太过分了，快看看你家的牙膏！" + TOOTHPASTE_SHORT.replace("是", "")
+    from rumorcases.cases.matching import match_report
+
+    found = match_report(url="", text=variant)
+    assert found.reason == "near_duplicate" and found.case in (first.case, other.case)
+
+
+def test_the_backfill_fingerprints_one_report_per_text_and_case(platform, settings):
+    texts = [TOOTHPASTE_SHORT, TOOTHPASTE_SHORT + "！！", "网传地铁二号线明日全线停运检修"]
+    stored = [report_ingest(platform=platform, data=report_input(external_id=f"g-{n}", content=text)).report
+              for n, text in enumerate(texts)]
+    assert stored[1].match_reason == "exact_text"
+    settings.MATCH_NEAR_DUPLICATES = True
+    assert fingerprints.fingerprint_backfill() == 2
+    assert [_fingerprinted(report) for report in stored] == [True, False, True]
