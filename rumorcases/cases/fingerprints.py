@@ -15,9 +15,10 @@ swapped name or place (two appeals written from one template) scores 0. The resu
 with `settings.MATCH_NEAR_THRESHOLD`. Measured on the labelled pairs in docs/matching.md.
 
 Plain tables and equality lookups: it works the same on SQLite and PostgreSQL, and the process
-keeps nothing but the fixed weight table in memory. The permutations come from a fixed seed:
-stored keys stay valid across processes and releases. Changing `NUM_PERM`, `BANDS`, `ROWS`, the
-seed or the trigram rules needs every fingerprint recomputed (`manage.py rematch --fingerprints`).
+keeps nothing that grows with the store (the fixed weight table, and a bounded cache of scored
+texts). The permutations come from a fixed seed: stored keys stay valid across processes and
+releases. Changing `NUM_PERM`, `BANDS`, `ROWS`, the seed or the trigram rules needs every
+fingerprint recomputed (delete the rows, then `manage.py rematch --fingerprints`).
 """
 
 import difflib
@@ -152,7 +153,7 @@ def signature(text: str) -> list[int]:
     return band_keys(normalise(text))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _weighted_units(norm: str) -> tuple[dict[str, float], float]:
     # Cached, bounded: the same stored texts are candidates again and again (read only).
     found = {unit: weight(unit) for unit in units(norm)}
