@@ -263,7 +263,7 @@ MATCH_NEAR_DUPLICATES = envbool("MATCH_NEAR_DUPLICATES", True)
 # A report this similar (0–1, `fingerprints.similarity`) to a candidate's joins its case as a near
 # duplicate. Lower finds more rewordings and merges more different rumours (docs/matching.md).
 try:
-    MATCH_NEAR_THRESHOLD = float(envstr("MATCH_NEAR_THRESHOLD", "0.74"))
+    MATCH_NEAR_THRESHOLD = float(envstr("MATCH_NEAR_THRESHOLD", "0.70"))
 except ValueError as exc:
     raise ImproperlyConfigured("MATCH_NEAR_THRESHOLD must be a number") from exc
 if not 0 < MATCH_NEAR_THRESHOLD <= 1:

@@ -32,6 +32,14 @@ def test_units_are_cjk_characters_and_trigrams_of_other_runs():
     assert fingerprints.units("") == set()
 
 
+def test_band_keys_leave_out_the_commonest_characters_unless_nothing_else_is_left():
+    assert fingerprints.key_units(normalise("我的牙膏是绿色的")) == {"牙", "膏", "绿", "色"}
+    assert fingerprints.key_units("我也是") == {"我", "也", "是"}
+    assert len(fingerprints.band_keys("我也是")) == fingerprints.BANDS
+    # Common words changed, rare ones kept: the same keys.
+    assert fingerprints.band_keys(normalise("我的牙膏是绿色的")) == fingerprints.band_keys(normalise("你们牙膏绿色了"))
+
+
 def test_rare_characters_weigh_more_than_common_ones():
     assert fingerprints.weight("菌") > fingerprints.weight("的") > 0
     assert fingerprints.weight("\U0002a6a5") > fingerprints.weight("菌")  # never seen: the rarest
