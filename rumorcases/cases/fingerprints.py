@@ -1,14 +1,13 @@
 """Near-duplicate reports: MinHash band keys propose candidates, a weighted score decides.
 
-**Candidates.** A report's normalised text (`normalise`) is cut into units (`units`: each CJK
-character, and the trigrams of Latin or digit runs), the commonest left out (`key_units`). A
-MinHash signature of `NUM_PERM` values is taken over them and cut into `BANDS` bands of `ROWS`
-values; each band (with its number) is hashed to one 64-bit key, stored as a
-`ReportFingerprint` row (key, report), the pair being the table's primary key, so one index
-answers "which reports carry this key". Two texts whose key units have Jaccard similarity J share
-at least one key with probability 1 - (1 - J**ROWS)**BANDS: 93 % at J = 0.2, over 99 % at J = 0.3.
-Taking the keys over the same rare units the decision weighs (rather than over trigrams, which a
-rewording changes) finds more rewordings at the same cost.
+**Candidates.** A report's normalised text (`normalise`) gets two MinHash families of
+`FAMILY_BANDS` bands of `ROWS` values each: one over its character trigrams (copies that keep
+the wording), one over its rarer units (`key_units`: the CJK characters and Latin trigrams of
+`units` at least as rare as `KEY_MIN_WEIGHT`; rewordings that keep the words). Each band (with
+its number) is hashed to one 64-bit key, stored as a `ReportFingerprint` row (key, report), the
+pair being the table's primary key, so one index answers "which reports carry this key". Two
+texts whose sets have Jaccard similarity J share a key of that family with probability
+1 - (1 - J**ROWS)**FAMILY_BANDS: 73 % at J = 0.2, 95 % at J = 0.3.
 
 **Decision.** `similarity` scores a candidate by the characters the two texts share, each
 weighted by how rare it is in Chinese social-media text (`char_weights.tsv`), over the shorter
@@ -39,7 +38,8 @@ from django.db import connection
 from rumorcases.cases.normalise import normalise
 
 NUM_PERM = 128
-BANDS = 64
+BANDS = 64  # 32 over trigrams, 32 over rare units
+FAMILY_BANDS = BANDS // 2
 ROWS = 2
 assert BANDS * ROWS == NUM_PERM
 CANDIDATE_LIMIT = 50
@@ -55,9 +55,9 @@ CHAR_WEIGHTS_PATH = Path(__file__).resolve().parent / "data" / "char_weights.tsv
 SWAP_MAX_CHARS = 3
 SWAP_CONTEXT_CHARS = 3
 RARE_WEIGHT = 6.0
-# Band keys leave out the commonest characters (的 是 了 我 …, weight below this: about the 200
-# commonest): two rewordings of a rumour share its rare words, unrelated posts share common ones.
-KEY_MIN_WEIGHT = 3.0
+# The rare-unit band keys leave out the commoner characters (的 是 了 我 你 们 …, weight below
+# this): two rewordings of a rumour share its rare words, unrelated posts share common ones.
+KEY_MIN_WEIGHT = 4.0
 # Numbers weigh at most this much: a chain message's phone number or date changes as it spreads,
 # and an unseen number would otherwise weigh as much as the rarest word.
 DIGITS_WEIGHT = 2.0
@@ -147,17 +147,26 @@ def key_units(norm: str) -> set[str]:
     return {unit for unit in found if weight(unit) >= KEY_MIN_WEIGHT} or found
 
 
-def band_keys(norm: str) -> list[int]:
-    """The `BANDS` keys of an already normalised text; none for an empty text (never matched)."""
-    if not norm:
-        return []
-    ids = np.fromiter(map(_unit_id, key_units(norm)), dtype=np.uint64)
-    hashes = _mix(ids) >> np.uint64(32)
-    signature = ((np.outer(hashes, _A) + _B) % _PRIME).min(axis=0).reshape(BANDS, ROWS)
-    keys = _BAND_SALT
+def _family_keys(ids, first_band: int) -> list[int]:
+    """`FAMILY_BANDS` keys of one MinHash family over `ids` (unit ids), bands numbered from
+    `first_band` so the two families' keys never coincide."""
+    hashes = _mix(np.fromiter(ids, dtype=np.uint64)) >> np.uint64(32)
+    width = FAMILY_BANDS * ROWS
+    signature = ((np.outer(hashes, _A[:width]) + _B[:width]) % _PRIME).min(axis=0).reshape(FAMILY_BANDS, ROWS)
+    keys = _mix(np.arange(first_band + 1, first_band + 1 + FAMILY_BANDS, dtype=np.uint64))
     for row in range(ROWS):
         keys = _mix(keys ^ signature[:, row])
     return keys.view(np.int64).tolist()
+
+
+def band_keys(norm: str) -> list[int]:
+    """The `BANDS` keys of an already normalised text: half over its character trigrams (copies
+    that keep the wording), half over its rare units (rewordings that keep the words); none for
+    an empty text (never matched)."""
+    if not norm:
+        return []
+    return (_family_keys(map(_unit_id, shingles(norm)), 0)
+            + _family_keys(map(_unit_id, key_units(norm)), 100))
 
 
 def signature(text: str) -> list[int]:
