@@ -5,7 +5,8 @@
 Reads JSON lines with a `text` field (gzip if the name ends in .gz), normalises each text and
 writes the table `fingerprints.similarity` weighs characters by (rumorcases/cases/data/
 char_weights.tsv by default). The shipped table was made from the 101,576 Weibo posts and reposts
-in shared/data/weibo-ced; an office may rebuild it from its own reports.
+in shared/data/weibo-ced; an office may rebuild it from its own reports, and should then rewrite
+the stored fingerprints, whose rare-unit keys depend on it (docs/matching.md, "Tuning").
 """
 
 import gzip
