@@ -147,10 +147,21 @@ def key_units(norm: str) -> set[str]:
     return {unit for unit in found if weight(unit) >= KEY_MIN_WEIGHT} or found
 
 
-def _family_keys(ids, first_band: int) -> list[int]:
+def _trigram_ids(norm: str) -> np.ndarray:
+    """`_unit_id` of every distinct trigram of `shingles(norm)`, computed on the code points in
+    numpy (a text under three characters is its own single gram)."""
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(3, len(points))
+    grams = np.zeros(len(points) - width + 1, dtype=np.uint64)
+    for offset in range(width):
+        grams = (grams << np.uint64(21)) | points[offset : len(points) - width + 1 + offset]
+    return np.unique(grams)
+
+
+def _family_keys(ids: np.ndarray, first_band: int) -> list[int]:
     """`FAMILY_BANDS` keys of one MinHash family over `ids` (unit ids), bands numbered from
     `first_band` so the two families' keys never coincide."""
-    hashes = _mix(np.fromiter(ids, dtype=np.uint64)) >> np.uint64(32)
+    hashes = _mix(ids) >> np.uint64(32)
     width = FAMILY_BANDS * ROWS
     signature = ((np.outer(hashes, _A[:width]) + _B[:width]) % _PRIME).min(axis=0).reshape(FAMILY_BANDS, ROWS)
     keys = _mix(np.arange(first_band + 1, first_band + 1 + FAMILY_BANDS, dtype=np.uint64))
@@ -165,8 +176,9 @@ def band_keys(norm: str) -> list[int]:
     an empty text (never matched)."""
     if not norm:
         return []
-    return (_family_keys(map(_unit_id, shingles(norm)), 0)
-            + _family_keys(map(_unit_id, key_units(norm)), 100))
+    rare = key_units(norm)
+    return (_family_keys(_trigram_ids(norm), 0)
+            + _family_keys(np.fromiter(map(_unit_id, rare), dtype=np.uint64, count=len(rare)), 100))
 
 
 def signature(text: str) -> list[int]:
