@@ -15,10 +15,8 @@ and the database dropped at the end (--keep-db keeps it).
 """
 
 import argparse
-import contextlib
 import json
 import os
-import platform as host
 import queue
 import socket
 import statistics
@@ -32,14 +30,11 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extras
 import requests
+from common import PG, POSTS, ROOT, admin_execute, database_url, drop_database, load_posts, machine, write_result
 
-ROOT = Path(__file__).resolve().parent.parent
-POSTS = ROOT.parent / "shared" / "data" / "weibo-ced" / "posts.jsonl"
-RESULTS = ROOT / "bench" / "results"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 TARGET = 2000  # reports per second, end to end (the issue's goal)
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 
 # --- the reports ------------------------------------------------------------------------------
@@ -52,11 +47,6 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 # newer spread figures (answered `updated`).
 FULLWIDTH = str.maketrans({",": "，", "!": "！", "?": "？", ":": "：", " ": "　"})
 HALFWIDTH = str.maketrans({"，": ",", "！": "!", "？": "?", "：": ":", "　": " "})
-
-
-def load_posts() -> list[dict]:
-    with POSTS.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
 
 
 def post_url(post: dict) -> str:
@@ -132,25 +122,9 @@ def batches_of(reports: list[dict], size: int) -> list[list[dict]]:
 # --- the database -------------------------------------------------------------------------------
 
 
-def database_url(name: str) -> str:
-    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-
-
 def recreate_database(name: str) -> None:
-    admin = psycopg2.connect(dbname="postgres", **PG)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-
-def drop_database(name: str) -> None:
-    admin = psycopg2.connect(dbname="postgres", **PG)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    drop_database(name)
+    admin_execute(f'CREATE DATABASE "{name}"')
 
 
 def app_env(database: str) -> dict:
@@ -420,19 +394,6 @@ def service_run(database: str, batches: list[list[dict]], one_by_one: bool) -> d
 # --- main ----------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    cpu = "unknown"
-    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
-        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    connection = psycopg2.connect(dbname="postgres", **PG)
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        server = cursor.fetchone()[0]
-    connection.close()
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": host.python_version(), "postgresql": server,
-            "load_before": os.getloadavg()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=30, help="batches to send (default %(default)s)")
@@ -544,10 +505,7 @@ def main() -> None:
         if "one_by_one" in result["service"]:
             print(f"  item by item (old path):       {result['service']['one_by_one']['reports_per_second']:>8,}"
                   f" reports/s, {result['service']['one_by_one']['queries_per_batch']} queries per batch")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"intake-{result['mode']}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"  written to {out.relative_to(ROOT)}")
+    write_result(f"intake-{result['mode']}", result)
 
 
 if __name__ == "__main__":

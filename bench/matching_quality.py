@@ -31,10 +31,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-POSTS = ROOT.parent / "shared" / "data" / "weibo-ced" / "posts.jsonl"
+from common import POSTS, ROOT, load_posts, write_result
+
 PAIRS = ROOT / "tests" / "data" / "same_rumour_pairs.jsonl"
-RESULTS = ROOT / "bench" / "results"
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/rumorcases_bench_quality"
 TARGET_PRECISION, TARGET_RECALL = 0.97, 0.90
 
@@ -122,7 +121,7 @@ def main() -> None:
         from rumorcases.cases import fingerprints
         from rumorcases.cases.normalise import normalise
 
-        posts = [json.loads(line) for line in POSTS.open(encoding="utf-8")]
+        posts = load_posts()
         text = {post["id"]: normalise(post["text"]) for post in posts}
         pairs = [json.loads(line) for line in PAIRS.open(encoding="utf-8") if line.strip()]
         labels = [pair["same"] for pair in pairs]
@@ -172,12 +171,8 @@ def main() -> None:
               f"{default['fp']:>4}   {tail}")
     print(f"measured in {seconds:.1f} s")
 
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS / f"matching_quality-{stamp}.json"
-    out.write_text(json.dumps({"when": stamp, "pairs": len(pairs), "positives": positives,
-                               "threshold": threshold, "methods": rows}, ensure_ascii=False, indent=1) + "\n")
-    print(f"→ {out.relative_to(ROOT)}")
+    write_result("matching_quality", {"when": datetime.now(UTC).isoformat(timespec="seconds"), "pairs": len(pairs),
+                                      "positives": positives, "threshold": threshold, "methods": rows})
 
 
 if __name__ == "__main__":

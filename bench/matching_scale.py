@@ -35,7 +35,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform as host
 import random
 import resource
 import statistics
@@ -44,16 +43,12 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg2
+from common import DATA, PG, ROOT, admin_execute, database_url, load_posts, machine, write_result
+from common import drop_database as drop_database_only
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "weibo-ced"
-POSTS = DATA / "posts.jsonl"
 REPOSTS = DATA / "reposts.jsonl.gz"
-RESULTS = ROOT / "bench" / "results"
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
 TARGET_P95_MS = 20
 HELD_OUT_EVERY = 10  # post ids ending in 9 have no stored reports: the non-matching queries
@@ -174,11 +169,6 @@ def reword(text: str, rng: random.Random, *, change_words: bool = False) -> str:
 # --- the data --------------------------------------------------------------------------------------
 
 
-def load_posts() -> list[dict]:
-    with POSTS.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines]
-
-
 def load_repost_comments() -> dict[int, list[str]]:
     comments: dict[int, list[str]] = {}
     with gzip.open(REPOSTS, "rt", encoding="utf-8") as lines:
@@ -209,18 +199,6 @@ def cumulative_weights(posts: list[dict]) -> list[float]:
 # --- the database ----------------------------------------------------------------------------------
 
 
-def database_url(name: str) -> str:
-    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
-
-
-def _admin(sql: str) -> None:
-    admin = psycopg2.connect(dbname="postgres", **PG)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(sql)
-    admin.close()
-
-
 def trigrams_of_probe(name: str) -> int:
     """How many trigrams pg_trgm makes of a Chinese phrase in this database (0: none, and the
     baseline would find nothing: the database's LC_CTYPE does not class CJK as letters)."""
@@ -247,21 +225,21 @@ def drop_database(name: str) -> None:
     from django.db import connections
 
     connections.close_all()
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database_only(name)
 
 
 def recreate_database(name: str) -> None:
     """Drop and create the bench database, with pg_trgm; if the cluster's locale gives no trigrams
     for Chinese, again from template0 with an LC_CTYPE that does."""
     drop_database(name)
-    _admin(f'CREATE DATABASE "{name}"')
+    admin_execute(f'CREATE DATABASE "{name}"')
     if trigrams_of_probe(name):
         return
     print(f"  pg_trgm makes no trigrams of Chinese under LC_CTYPE {lc_ctype(name)}", flush=True)
     for locale in ("zh_CN.UTF-8", "en_US.UTF-8"):
         drop_database(name)
         try:
-            _admin(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE '{locale}'")
+            admin_execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE '{locale}'")
         except psycopg2.Error:
             continue
         if trigrams_of_probe(name):
@@ -756,19 +734,6 @@ def sizes() -> dict:
             "database": database, "fingerprint_indexes": fingerprint_indexes}
 
 
-def machine() -> dict:
-    from django.db import connection
-
-    cpu = "unknown"
-    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
-        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        server = cursor.fetchone()[0]
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": host.python_version(), "postgresql": server,
-            "load_before": os.getloadavg()}
-
-
 def tree() -> dict:
     """Which matcher was measured: the commit, and whether rumorcases/ differs from it."""
     def git(*args: str) -> str:
@@ -915,10 +880,7 @@ def main() -> None:
         print(f"\n  the slowest match_report ({slowest['matcher_ms']} ms, {slowest['statements']} statements); "
               f"its slowest statement ({slowest['statement']}), EXPLAIN ANALYZE:")
         print("\n".join("    " + line for line in slowest["plan"]))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"matching_scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    print(f"  written to {out.relative_to(ROOT)}")
+    write_result("matching_scale", result)
     if args.drop:
         drop_database(args.database)
 

@@ -19,8 +19,8 @@ with `settings.MATCH_NEAR_THRESHOLD`. Measured on the labelled pairs in docs/mat
 Plain tables and equality lookups: it works the same on SQLite and PostgreSQL, and the process
 keeps nothing that grows with the store (the fixed weight table, and a bounded cache of scored
 texts). The permutations come from a fixed seed: stored keys stay valid across processes and
-releases. Changing `NUM_PERM`, `BANDS`, `ROWS`, the seed or the trigram rules needs every
-fingerprint recomputed (delete the rows, then `manage.py rematch --fingerprints`).
+releases. Changing `NUM_PERM`, `BANDS`, `ROWS`, the seed, the unit rules, `KEY_MIN_WEIGHT` or the
+weight table needs every fingerprint recomputed (docs/matching.md, "Tuning").
 """
 
 import difflib
@@ -28,14 +28,13 @@ import functools
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
-
-from rumorcases.cases.normalise import normalise
 
 NUM_PERM = 128
 BANDS = 64  # 32 over trigrams, 32 over rare units
@@ -129,9 +128,6 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(31))
 
 
-_BAND_SALT = _mix(np.arange(1, BANDS + 1, dtype=np.uint64))
-
-
 def _unit_id(unit: str) -> int:
     """A unit (one to three characters) as one integer: 21 bits per code point."""
     value = 0
@@ -179,11 +175,6 @@ def band_keys(norm: str) -> list[int]:
     rare = key_units(norm)
     return (_family_keys(_trigram_ids(norm), 0)
             + _family_keys(np.fromiter(map(_unit_id, rare), dtype=np.uint64, count=len(rare)), 100))
-
-
-def signature(text: str) -> list[int]:
-    """The band keys of a raw report text."""
-    return band_keys(normalise(text))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -270,37 +261,40 @@ def needs_fingerprints(match_reason: str) -> bool:
     return match_reason != "exact_text"
 
 
-def fingerprint_groups(groups) -> int:
+def fingerprint_groups(groups, dry_run: bool = False) -> int:
     """Make sure each (case id, content hash) in `groups` has one fingerprinted report, if it
     has any report with text: after a report moved between cases, or for a backfill. Returns
-    how many reports were fingerprinted."""
+    how many reports were (with `dry_run`: would be) fingerprinted."""
     from rumorcases.cases.models import Report
 
     if not enabled():
         return 0
     groups = set(groups)
-    hashes = {content_hash for _, content_hash in groups}
-    done = set(Report.objects.filter(content_hash__in=hashes, fingerprints__isnull=False)
+    cases, hashes = {case for case, _ in groups}, {content_hash for _, content_hash in groups}
+    done = set(Report.objects.filter(case_id__in=cases, content_hash__in=hashes, fingerprints__isnull=False)
                .values_list("case_id", "content_hash").distinct())
     missing = groups - done
-    chosen = {}
     if not missing:
         return 0
+    chosen = {}
     for report in (Report.objects.filter(case_id__in={case for case, _ in missing},
                                          content_hash__in={h for _, h in missing}).exclude(normalised="")
                    .only("pk", "case_id", "content_hash", "normalised").order_by("pk")):
         chosen.setdefault((report.case_id, report.content_hash), report)
     picked = [report for group, report in chosen.items() if group in missing]
-    fingerprint_store(picked)
+    if not dry_run:
+        fingerprint_store(picked)
     return len(picked)
 
 
-def fingerprint_backfill(batch: int = 2000) -> int:
+def fingerprint_backfill(batch: int = 2000, dry_run: bool = False) -> int:
     """Fingerprint the first report of each text in each case where none is (reports stored while
-    near-duplicate matching was off, or after a change of the hashing): returns how many."""
+    near-duplicate matching was off, or after a change of the hashing): returns how many (with
+    `dry_run`: would be)."""
     from rumorcases.cases.models import Report
 
     done = 0
+    seen: set[tuple] = set()  # a dry run writes nothing, so a later chunk would count a group again
     last_pk = 0
     while True:
         chunk = list(Report.objects.filter(pk__gt=last_pk, fingerprints__isnull=True).exclude(normalised="")
@@ -308,7 +302,9 @@ def fingerprint_backfill(batch: int = 2000) -> int:
         if not chunk:
             return done
         last_pk = chunk[-1][0]
-        done += fingerprint_groups((case_id, content_hash) for _, case_id, content_hash in chunk)
+        groups = {(case_id, content_hash) for _, case_id, content_hash in chunk} - seen
+        seen |= groups
+        done += fingerprint_groups(groups, dry_run=dry_run)
 
 
 @dataclass(frozen=True)
@@ -319,72 +315,58 @@ class Candidate:
     case: object
 
 
-def _postings_sql(count: int, exclude: bool) -> str:
-    """Per key, its newest `POSTINGS_PER_KEY` reports; then the reports most of them name.
+# Keys per statement when many are looked up at once: under SQLite's 32,766 variables.
+KEYS_PER_QUERY = 20000
 
-    PostgreSQL: one LATERAL index scan per element of the key array. SQLite: a compound SELECT
-    of `count` index scans (the same rows; PostgreSQL plans that form about three times slower).
-    """
+
+def _newest_postings_sql(count: int, exclude: bool) -> tuple[str, Callable]:
+    """SQL selecting (key, report id): each of `count` keys' newest `POSTINGS_PER_KEY` reports,
+    optionally leaving one report out; and the function turning (keys, excluded ids) into its
+    parameters. PostgreSQL: one backward index scan per element of a key array (LATERAL);
+    SQLite: the keys' postings numbered by a window function."""
     from rumorcases.cases.models import ReportFingerprint
 
     table = ReportFingerprint._meta.db_table
     skip = " AND report_id <> %s" if exclude else ""
     # Only the table name and numbers are formatted in; keys and ids are parameters.
     if connection.vendor == "postgresql":
-        postings = (f"SELECT newest.report_id FROM unnest(%s::bigint[]) AS wanted(key), LATERAL "  # noqa: S608
-                    f"(SELECT report_id FROM {table} WHERE key = wanted.key{skip} "
-                    f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS newest")
-    else:
-        postings = " UNION ALL ".join(
-            f"SELECT report_id FROM (SELECT report_id FROM {table} WHERE key = %s{skip} "  # noqa: S608
-            f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS k{n}" for n in range(count))
-    return (f"SELECT report_id, COUNT(*) AS shared FROM ({postings}) AS postings "  # noqa: S608
-            f"GROUP BY report_id ORDER BY shared DESC, report_id DESC LIMIT %s")
+        sql = (f"SELECT wanted.key, newest.report_id FROM unnest(%s::bigint[]) AS wanted(key), LATERAL "  # noqa: S608
+               f"(SELECT report_id FROM {table} WHERE key = wanted.key{skip} "
+               f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS newest")
+        return sql, lambda keys, excluded: [list(keys), *excluded]
+    sql = (f"SELECT key, report_id FROM (SELECT key, report_id, ROW_NUMBER() OVER "  # noqa: S608
+           f"(PARTITION BY key ORDER BY report_id DESC) AS newest FROM {table} "
+           f"WHERE key IN ({', '.join(['%s'] * count)}){skip}) AS ranked WHERE newest <= {POSTINGS_PER_KEY}")
+    return sql, lambda keys, excluded: [*keys, *excluded]
 
 
 def candidate_ids(keys, limit: int | None = None, exclude_report_id=None) -> list[int]:
     """The `limit` reports naming most of `keys` among each key's newest `POSTINGS_PER_KEY`
-    (ties: the newer report), best first. One query, at most 64 × POSTINGS_PER_KEY index rows,
-    however many reports carry a common key."""
+    (ties: the newer report), best first. One query, at most 64 × POSTINGS_PER_KEY postings
+    counted (PostgreSQL reads no more), however many reports carry a common key."""
     if not keys:
         return []
-    exclude = [exclude_report_id] if exclude_report_id else []
-    if connection.vendor == "postgresql":
-        params = [list(keys), *exclude]
-    else:
-        params = [value for key in keys for value in (key, *exclude)]
+    excluded = [exclude_report_id] if exclude_report_id else []
+    postings, params = _newest_postings_sql(len(keys), bool(excluded))
     with connection.cursor() as cursor:
-        cursor.execute(_postings_sql(len(keys), bool(exclude)), [*params, limit or CANDIDATE_LIMIT])
+        cursor.execute(f"SELECT report_id, COUNT(*) AS shared FROM ({postings}) AS postings "  # noqa: S608
+                       f"GROUP BY report_id ORDER BY shared DESC, report_id DESC LIMIT %s",
+                       [*params(keys, excluded), limit or CANDIDATE_LIMIT])
         return [report_id for report_id, _ in cursor.fetchall()]
 
 
 def newest_postings(keys) -> dict[int, list[int]]:
     """For many keys at once (a batch's), each key's newest `POSTINGS_PER_KEY` reports, newest
-    first: the rows `candidate_ids` reads. PostgreSQL: one statement; SQLite: one per 20,000 keys."""
-    from rumorcases.cases.models import ReportFingerprint
-
-    table = ReportFingerprint._meta.db_table
+    first: the rows `candidate_ids` counts. One statement per `KEYS_PER_QUERY` keys."""
+    ordered = list(keys)
     found: dict[int, list[int]] = {}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT wanted.key, newest.report_id FROM unnest(%s::bigint[]) AS wanted(key), LATERAL "  # noqa: S608
-                f"(SELECT report_id FROM {table} WHERE key = wanted.key "
-                f"ORDER BY report_id DESC LIMIT {POSTINGS_PER_KEY}) AS newest", [list(keys)])
-            rows = cursor.fetchall()
-        else:
-            rows = []
-            ordered = list(keys)
-            for start in range(0, len(ordered), 20000):
-                chunk = ordered[start : start + 20000]
-                cursor.execute(
-                    f"SELECT key, report_id FROM (SELECT key, report_id, ROW_NUMBER() OVER "  # noqa: S608
-                    f"(PARTITION BY key ORDER BY report_id DESC) AS newest FROM {table} "
-                    f"WHERE key IN ({', '.join(['%s'] * len(chunk))})) AS ranked "
-                    f"WHERE newest <= {POSTINGS_PER_KEY}", chunk)
-                rows += cursor.fetchall()
-    for key, report_id in rows:
-        found.setdefault(key, []).append(report_id)
+        for start in range(0, len(ordered), KEYS_PER_QUERY):
+            chunk = ordered[start : start + KEYS_PER_QUERY]
+            sql, params = _newest_postings_sql(len(chunk), False)
+            cursor.execute(sql, params(chunk, []))
+            for key, report_id in cursor.fetchall():
+                found.setdefault(key, []).append(report_id)
     for reports in found.values():
         reports.sort(reverse=True)
     return found

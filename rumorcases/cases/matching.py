@@ -21,16 +21,18 @@ from rumorcases.cases import fingerprints
 from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.normalise import normalise
 
-# Keys per near-duplicate lookup of a batch: stays under SQLite's 32,766 variables a statement.
-_KEYS_PER_QUERY = 20000
 # The batch's own reports, as candidates, are numbered from here: above any stored report's id,
 # as they are newer than any.
 _ADDED = 1 << 62
 
 
+def _digest(norm: str) -> str:
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
 def content_hash(text: str) -> str:
     """SHA-256 of the normalised text."""
-    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+    return _digest(normalise(text))
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,7 @@ def match_report(*, url: str, text: str, exclude_report_id: int | None = None) -
     norm = normalise(text)
     if not norm:
         return NO_MATCH
-    digest = hashlib.sha256(norm.encode("utf-8")).hexdigest()
-    hit = candidates.filter(content_hash=digest).order_by("-case__created_at").first()
+    hit = candidates.filter(content_hash=_digest(norm)).order_by("-case__created_at").first()
     if hit is not None:
         return Match(case=hit.case, score=1.0, reason="exact_text")
     if not fingerprints.enabled():
@@ -88,8 +89,8 @@ class BatchMatcher:
 
     `read` (or the constructor) takes the (url, text) of every report the batch may store and
     finds with two queries the candidate cases already carrying those URLs and texts; for the
-    texts no stored report carries, with two more (PostgreSQL; SQLite: one per 20,000 keys or
-    reports), each band key's newest stored reports and the texts of the best candidates.
+    texts no stored report carries, with two more (one per 20,000 keys or reports), each band
+    key's newest stored reports and the texts of the best candidates.
     `prepare` does the normalising and hashing beforehand, outside the caller's locks.
     Then, for each report in turn, `match` answers what `match_report` would answer at that
     moment, counting the reports stored earlier in the batch, which the caller records with
@@ -162,8 +163,8 @@ class BatchMatcher:
     def _read_stored(self, report_ids) -> None:
         """The texts and cases of stored candidate reports; None for those in closed cases."""
         wanted = sorted(set(report_ids) - self._stored.keys())
-        for start in range(0, len(wanted), _KEYS_PER_QUERY):
-            chunk = wanted[start : start + _KEYS_PER_QUERY]
+        for start in range(0, len(wanted), fingerprints.KEYS_PER_QUERY):
+            chunk = wanted[start : start + fingerprints.KEYS_PER_QUERY]
             self._stored.update(dict.fromkeys(chunk))
             for report_id, norm, case_id, created_at in (
                     _candidate_reports().filter(pk__in=chunk)
@@ -203,7 +204,7 @@ class BatchMatcher:
         """`content_hash`, computed once per text for the whole batch."""
         digest = self._digests.get(text)
         if digest is None:
-            digest = self._digests[text] = hashlib.sha256(self.normalised(text).encode("utf-8")).hexdigest()
+            digest = self._digests[text] = _digest(self.normalised(text))
         return digest
 
     def _text_key(self, text: str) -> str:

@@ -147,6 +147,6 @@ def test_batch_candidates_follow_the_newest_postings_window(monkeypatch, platfor
     from_batch = [candidate.normalised for candidate in batch._near_candidates(second)]
 
     report_ingest(platform=platform, data=report_input(external_id="w-first", content=first))
-    stored = fingerprints.candidates(fingerprints.signature(second), _candidate_reports())
+    stored = fingerprints.candidates(fingerprints.band_keys(normalise(second)), _candidate_reports())
     assert from_batch == [candidate.normalised for candidate in stored]
     assert len(from_batch) == 3 and normalise(first) in from_batch  # the batch's own report counts

@@ -220,3 +220,16 @@ def test_the_backfill_fingerprints_one_report_per_text_and_case(platform, settin
     settings.MATCH_NEAR_DUPLICATES = True
     assert fingerprints.fingerprint_backfill() == 2
     assert [_fingerprinted(report) for report in stored] == [True, False, True]
+
+
+def test_the_backfill_dry_run_counts_what_the_backfill_writes(platform, settings):
+    texts = [TOOTHPASTE_SHORT, TOOTHPASTE_SHORT + "！！", "网传地铁二号线明日全线停运检修"]
+    for n, text in enumerate(texts):
+        report_ingest(platform=platform, data=report_input(external_id=f"d-{n}", content=text))
+    settings.MATCH_NEAR_DUPLICATES = True
+    out = StringIO()
+    call_command("rematch", "--fingerprints", "--dry-run", stdout=out)
+    assert "would fingerprint 2 reports" in out.getvalue()  # one per text and case, not 3
+    assert not ReportFingerprint.objects.exists()
+    assert fingerprints.fingerprint_backfill(batch=1, dry_run=True) == 2  # a group across chunks counts once
+    assert fingerprints.fingerprint_backfill(batch=1) == 2

@@ -6,8 +6,9 @@ A report moves when matching now puts it in another open case. Reports staff mov
 off or merged stay where staff put them. Each move is its own transaction, audited as
 `report.rematched` by the system; a second run moves nothing.
 
-`--fingerprints` first writes the near-duplicate fingerprints of every stored report that has
-none (reports stored while `MATCH_NEAR_DUPLICATES` was off), so that they can be found.
+`--fingerprints` first writes the near-duplicate fingerprints of the first report of each text
+in each case that has none (reports stored while `MATCH_NEAR_DUPLICATES` was off), so that they
+can be found.
 """
 
 from datetime import datetime, time
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--since", help="Only reports received on or after this date (YYYY-MM-DD).")
         parser.add_argument("--case", dest="case_reference", help="Only the reports of this case (reference).")
         parser.add_argument("--fingerprints", dest="backfill", action="store_true",
-                            help="First fingerprint every stored report that has no fingerprints.")
+                            help="First fingerprint the reports that have none (one per text and case).")
 
     def handle(self, *args, dry_run=False, since=None, case_reference=None, backfill=False, **options):
         if backfill:
@@ -71,8 +72,5 @@ class Command(BaseCommand):
     def _backfill(self, dry_run: bool) -> None:
         if not fingerprints.enabled():
             raise CommandError("--fingerprints: near-duplicate matching is off (MATCH_NEAR_DUPLICATES)")
-        if dry_run:
-            missing = Report.objects.filter(fingerprints__isnull=True).exclude(normalised="").count()
-            self.stdout.write(f"would fingerprint {missing} reports")
-            return
-        self.stdout.write(f"fingerprinted {fingerprints.fingerprint_backfill()} reports")
+        count = fingerprints.fingerprint_backfill(dry_run=dry_run)
+        self.stdout.write(f"{'would fingerprint' if dry_run else 'fingerprinted'} {count} reports")

@@ -1,0 +1,67 @@
+"""What the benchmarks share: where things are, the local PostgreSQL, the real posts, the machine
+and the result files."""
+
+import contextlib
+import json
+import os
+import platform as host
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "weibo-ced"
+POSTS = DATA / "posts.jsonl"
+RESULTS = ROOT / "bench" / "results"
+PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
+
+
+def database_url(name: str) -> str:
+    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+
+
+def admin_execute(*statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) on the maintenance database, outside a transaction."""
+    admin = psycopg2.connect(dbname="postgres", **PG)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+    finally:
+        admin.close()
+
+
+def drop_database(name: str) -> None:
+    admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_posts() -> list[dict]:
+    with POSTS.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def machine() -> dict:
+    """The machine a result was measured on, and how busy it was."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as info:
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    connection = psycopg2.connect(dbname="postgres", **PG)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = cursor.fetchone()[0]
+    finally:
+        connection.close()
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": host.python_version(), "postgresql": server,
+            "load_before": os.getloadavg()}
+
+
+def write_result(name: str, result: dict) -> Path:
+    """bench/results/<name>-<UTC time>.json, printed."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"  written to {out.relative_to(ROOT)}")
+    return out
