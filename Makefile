@@ -51,7 +51,15 @@ $(REQ_TEST_STAMP): requirements-test.txt $(REQ_STAMP)
 	$(PIP) install -q -r requirements-test.txt
 	@touch $@
 
-setup: system-packages $(REQ_STAMP)
+# Front-end libraries (chart.js, htmx) from the npm registry, exactly as package-lock.json has
+# them; settings.STATICFILES_DIRS serves them from node_modules/.
+ASSETS_STAMP := node_modules/.package-lock.stamp
+
+$(ASSETS_STAMP): package.json package-lock.json | system-packages
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: system-packages $(REQ_STAMP) $(ASSETS_STAMP)
 
 setup-test: setup $(REQ_TEST_STAMP)
 
@@ -89,4 +97,4 @@ bench-matching: setup
 	$(PYTHON) bench/matching_scale.py $(SCALE_ARGS)
 
 clean:
-	rm -rf var $(VENV) .pytest_cache .ruff_cache
+	rm -rf var $(VENV) node_modules test-artifacts .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ eagerly in-process, files on local disk, DEBUG on.
 """
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files, no CDN
     "django_fsm",
+    "django_htmx",
+    "axes",  # login lockout after repeated failures
     "rumorcases.core",
     "rumorcases.platforms",
     "rumorcases.cases",
@@ -46,6 +49,7 @@ INSTALLED_APPS = [
     "rumorcases.disposal",
     "rumorcases.bulletins",
     "rumorcases.api",
+    "rumorcases.staff",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "rumorcases.urls"
@@ -72,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "rumorcases.staff.context_processors.staff",
             ],
         },
     },
@@ -99,6 +107,25 @@ if envstr("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Staff sign-in ----------------------------------------------------------
+# django-axes checks every password sign-in first: after AXES_FAILURE_LIMIT failures for one
+# username from one address, that username is locked there for AXES_COOLOFF_MINUTES (a
+# supervisor can lift it sooner in the admin). Username and address together: staff share the
+# office's address, and one person's typos must not lock everyone out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+AXES_VERBOSE = False
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:my_work"
+LOGOUT_REDIRECT_URL = "staff:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -117,7 +144,13 @@ USE_TZ = True  # stored in UTC, shown in Asia/Shanghai
 # --- Files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The front-end libraries come from the npm registry (package.json, `npm ci` in `make setup`)
+# and are served from our own static files: the office network has no CDN.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {

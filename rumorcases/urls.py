@@ -7,7 +7,10 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("rumorcases.api.urls")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("staff/", include("rumorcases.staff.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("rumorcases.notices.urls")),  # the language switch (set_language)
+    path("", RedirectView.as_view(pattern_name="staff:my_work", permanent=False)),
 ]
 
 # Under /api/ a server error answers in the API's JSON error shape; elsewhere, the usual page.

@@ -27,6 +27,13 @@ def _exact_matching_only(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_login_lockout(settings):
+    # django-axes refuses `authenticate()` without a request, which `client.login()` is;
+    # tests/staff/test_auth.py turns it back on to test the lockout through the real form.
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Every test stores its uploads (evidence) in its own folder, never in var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"

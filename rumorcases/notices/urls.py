@@ -1,0 +1,3 @@
+"""The public's pages for debunk notices (no sign-in)."""
+
+urlpatterns = []

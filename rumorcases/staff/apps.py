@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffConfig(AppConfig):
+    name = "rumorcases.staff"
+    label = "staff"
+    verbose_name = _("Staff web UI")

@@ -1,0 +1,18 @@
+"""Sign-in and sign-out. Lockout after repeated failures is django-axes' (settings.AXES_*)."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "staff/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": _("Sign in")}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(failure_limit=settings.AXES_FAILURE_LIMIT, **kwargs)
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
