@@ -92,6 +92,56 @@ def bulletin_remove_entry(*, entry: BulletinEntry, by) -> None:
 
 
 @transaction.atomic
+def bulletin_update_entry(*, entry: BulletinEntry, by, headline: str, rumour_summary: str, finding_summary: str,
+                          measures: str = "") -> BulletinEntry:
+    """Change the public texts of an entry of a draft."""
+    require_perm(by, "bulletins.draft_bulletin")
+    _require_draft(entry.bulletin)
+    errors = {}
+    for name, value in (("headline", headline), ("rumour_summary", rumour_summary),
+                        ("finding_summary", finding_summary)):
+        if not (value or "").strip():
+            errors[name] = [_("This field is required.")]
+    if len((headline or "").strip()) > 200:
+        errors["headline"] = [_("At most 200 characters.")]
+    if errors:
+        raise _invalid(errors)
+    entry.headline = headline.strip()
+    entry.rumour_summary = rumour_summary.strip()
+    entry.finding_summary = finding_summary.strip()
+    entry.measures_summary = (measures or "").strip()
+    entry.save(update_fields=["headline", "rumour_summary", "finding_summary", "measures_summary"])
+    audit_record(actor=by, action="bulletin.entry_changed", obj=entry.bulletin, case_reference=entry.case.reference,
+                 data={"entry": entry.pk})
+    return entry
+
+
+@transaction.atomic
+def bulletin_move_entry(*, entry: BulletinEntry, by, direction: str) -> BulletinEntry:
+    """Move an entry of a draft one place up or down; positions are renumbered 1..n."""
+    require_perm(by, "bulletins.draft_bulletin")
+    if direction not in ("up", "down"):
+        raise _invalid({"direction": [_("Up or down.")]})
+    # Lock the bulletin row: two people reordering at once take turns instead of mixing positions.
+    bulletin = Bulletin.objects.select_for_update().get(pk=entry.bulletin_id)
+    _require_draft(bulletin)
+    entries = list(bulletin.entries.order_by("position", "id"))
+    index = next(i for i, e in enumerate(entries) if e.pk == entry.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(entries):
+        entries[index], entries[other] = entries[other], entries[index]
+    changed = []
+    for position, item in enumerate(entries, start=1):
+        if item.position != position:
+            item.position = position
+            changed.append(item)
+    BulletinEntry.objects.bulk_update(changed, ["position"])
+    audit_record(actor=by, action="bulletin.entry_moved", obj=bulletin, case_reference=entry.case.reference,
+                 data={"entry": entry.pk, "direction": direction})
+    return next(e for e in entries if e.pk == entry.pk)
+
+
+@transaction.atomic
 def bulletin_submit(*, bulletin: Bulletin, by) -> Bulletin:
     if not bulletin.entries.exists():
         raise ApplicationError(GUARD_FAILED, _("A bulletin needs at least one entry."))

@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rumorcases.cases.choices import OPEN_STATES, ReportSource
+from rumorcases.cases.choices import OPEN_STATES, CaseStatus, ReportSource
 from rumorcases.cases.models import Case, Report
 
 
@@ -22,31 +22,117 @@ def access_case_read(user) -> None:
         raise PermissionDenied
 
 
-def case_list_for_user(user, *, status: str | None = None, priority: str | None = None, assignee=None,
-                       campaign: str | None = None, overdue: bool | None = None, search: str = "") -> QuerySet:
-    """Cases the user may see, soonest deadline first, each with its report count.
+# Work that is not a case transition but still belongs to a stage: whoever may do it works
+# cases in that stage. Everything else comes from the transitions' permissions.
+_STAGE_WORK_PERMS = {
+    "cases.record_finding": CaseStatus.VERIFYING,
+    "notices.draft_notice": CaseStatus.DEBUNKING,
+    "notices.review_notice": CaseStatus.DEBUNKING,
+    "disposal.propose_penalty": CaseStatus.DISPOSING,
+    "disposal.issue_order": CaseStatus.DISPOSING,
+    "bulletins.draft_bulletin": CaseStatus.EXPOSING,
+}
 
-    One query per page, whatever the page size.
+
+def case_work_states(user) -> list[str]:
+    """The open states in which the user's roles have something to do, in workflow order.
+
+    Read from the workflow itself: a state counts when the user holds the permission of a
+    transition leaving it (or of the stage's other work, `_STAGE_WORK_PERMS`). Closed cases
+    never count (reopening is not a queue). No query once the permission cache is loaded.
+    """
+    field = Case._meta.get_field("status")
+    states = set()
+    for transition in field.get_all_transitions(Case):
+        permission = transition.permission
+        if isinstance(permission, str) and transition.source in OPEN_STATES and user.has_perm(permission):
+            states.add(transition.source)
+    states.update(state for perm, state in _STAGE_WORK_PERMS.items() if user.has_perm(perm))
+    return [state for state in OPEN_STATES if state in states]
+
+
+def case_list_for_user(user, *, status: str | None = None, priority: str | None = None, assignee=None,
+                       campaign: str | None = None, overdue: bool | None = None, search: str = "",
+                       platform: str | None = None, category: str | None = None,
+                       work_of=None, unassigned: bool = False) -> QuerySet:
+    """Cases the user may see, soonest deadline first (no deadline last), each with its report count.
+
+    `platform`: a platform's slug, cases with a report from it. `work_of`: a user, only the
+    cases assigned to them or in the states their roles act on (`case_work_states`).
+    `unassigned`: only cases nobody is assigned to. One query per page, whatever the page size.
     """
     access_case_read(user)
-    qs = Case.objects.select_related("assignee").annotate(report_count=Count("reports", distinct=True))
+    qs = _case_filter(status=status, priority=priority, assignee=assignee, campaign=campaign, overdue=overdue,
+                      search=search, platform=platform, category=category, work_of=work_of, unassigned=unassigned)
+    qs = qs.select_related("assignee").annotate(report_count=Count("reports", distinct=True))
+    return qs.order_by(F("stage_deadline").asc(nulls_last=True), "id")
+
+
+def case_counts_by_state(user, **filters) -> dict[str, int]:
+    """How many cases `case_list_for_user(user, **filters)` holds in each state (every state
+    present, zeros included), ignoring any `status` filter. One query."""
+    access_case_read(user)
+    filters.pop("status", None)
+    counts = dict.fromkeys(CaseStatus.values, 0)
+    rows = _case_filter(**filters).order_by().values("status").annotate(n=Count("pk", distinct=True))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def _case_filter(*, status=None, priority=None, assignee=None, campaign=None, overdue=None, search="",
+                 platform=None, category=None, work_of=None, unassigned=False) -> QuerySet:
+    qs = Case.objects.all()
+    if work_of is not None:
+        qs = qs.filter(Q(assignee=work_of) | Q(status__in=case_work_states(work_of)))
     if status:
         qs = qs.filter(status=status)
     if priority:
         qs = qs.filter(priority=priority)
+    if category:
+        qs = qs.filter(category=category)
     if assignee is not None:
         qs = qs.filter(assignee=assignee)
+    if unassigned:
+        qs = qs.filter(assignee__isnull=True)
     if campaign:
-        qs = qs.filter(campaigns__slug=campaign)
+        qs = qs.filter(Exists(Case.campaigns.through.objects.filter(case=OuterRef("pk"), campaign__slug=campaign)))
+    if platform:
+        qs = qs.filter(Exists(Report.objects.filter(case=OuterRef("pk"), platform__slug=platform)))
     if overdue is not None:
         late = Q(status__in=OPEN_STATES, stage_deadline__lt=timezone.now())
         qs = qs.filter(late) if overdue else qs.exclude(late)
+    search = (search or "").strip()
     if search:
-        qs = qs.filter(
-            Q(reference__iexact=search) | Q(title__icontains=search) | Q(claim__icontains=search)
-            | Q(reports__content__icontains=search)
-        ).distinct()
-    return qs.order_by("stage_deadline", "id")
+        in_reports = Exists(Report.objects.filter(case=OuterRef("pk")).filter(
+            Q(content__icontains=search) | Q(title__icontains=search)))
+        qs = qs.filter(Q(reference__iexact=search) | Q(title__icontains=search) | Q(claim__icontains=search)
+                       | in_reports)
+    return qs
+
+
+def case_assignable_users() -> QuerySet:
+    """Staff a case may be assigned to: active, with a working role (not only the auditor's). One query."""
+    from django.contrib.auth import get_user_model
+
+    from rumorcases.core import roles
+
+    working = [role for role in roles.ALL_ROLES if role != roles.AUDITOR]
+    return (get_user_model().objects.filter(is_active=True, groups__name__in=working).distinct()
+            .order_by("username"))
+
+
+def case_reports(case: Case) -> QuerySet:
+    """The case's reports with their platform and author account, most spread first. One query."""
+    return case.reports.select_related("platform", "author").order_by("-views", "-reposts", "id")
+
+
+def report_get_for_user(user, *, report_id: int) -> Report:
+    """One report with its case, if the user may read cases (404 otherwise). One query."""
+    access_case_read(user)
+    report = Report.objects.select_related("case", "platform").filter(pk=report_id).first()
+    if report is None:
+        raise Http404
+    return report
 
 
 def case_get_for_user(user, *, reference: str) -> Case:
@@ -61,13 +147,17 @@ def case_get_for_user(user, *, reference: str) -> Case:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # transition, comment, evidence, finding, consultation, report
+    kind: str  # transition, comment, evidence, finding, consultation, report (+ the decisions' kinds)
     actor: object | None
     obj: object
 
 
-def case_timeline(case: Case) -> list[TimelineEntry]:
-    """Everything that happened to a case, newest first. Six queries, whatever the case's size."""
+def case_timeline(case: Case, *, decisions: bool = False) -> list[TimelineEntry]:
+    """Everything that happened to a case, newest first. Six queries, whatever the case's size.
+
+    `decisions`: also the debunk notice's versions and reviews, the penalties and the platform
+    orders (kinds notice_version, notice_review, penalty, order): four queries more.
+    """
     entries = []
     for t in case.transitions.select_related("actor"):
         entries.append(TimelineEntry(t.created_at, "transition", t.actor, t))
@@ -81,7 +171,24 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         entries.append(TimelineEntry(q.asked_at, "consultation", q.asked_by, q))
     for r in case.reports.select_related("platform", "submitted_by"):
         entries.append(TimelineEntry(r.received_at, "report", r.submitted_by, r))
+    if decisions:
+        entries.extend(_decision_entries(case))
     entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+def _decision_entries(case: Case) -> list[TimelineEntry]:
+    from rumorcases.notices.models import NoticeReview, NoticeVersion
+
+    entries = []
+    for v in NoticeVersion.objects.filter(notice__case=case).select_related("author", "notice"):
+        entries.append(TimelineEntry(v.created_at, "notice_version", v.author, v))
+    for r in NoticeReview.objects.filter(notice__case=case).select_related("reviewer", "version"):
+        entries.append(TimelineEntry(r.created_at, "notice_review", r.reviewer, r))
+    for p in case.penalties.select_related("account", "proposed_by", "approved_by", "legal_provision"):
+        entries.append(TimelineEntry(p.proposed_at, "penalty", p.proposed_by, p))
+    for o in case.orders.select_related("platform", "issued_by"):
+        entries.append(TimelineEntry(o.issued_at, "order", o.issued_by, o))
     return entries
 
 

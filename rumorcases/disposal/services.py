@@ -19,6 +19,7 @@ from rumorcases.disposal.choices import (
     OrderItemKind,
     OrderItemOutcome,
     PenaltyStatus,
+    SubjectKind,
 )
 from rumorcases.disposal.models import Account, DisposalOrder, LegalProvision, OrderItem, Penalty, Subject
 from rumorcases.platforms.models import WebhookEvent
@@ -59,6 +60,32 @@ def subject_link_account(*, account: Account, subject: Subject | None, by) -> Ac
     audit_record(actor=by, action="account.subject_linked", obj=account,
                  data={"subject": subject.pk if subject else None})
     return account
+
+
+@transaction.atomic
+def subject_create(*, name: str, by, kind: str = SubjectKind.PERSON, notes: str = "") -> Subject:
+    """Record a person or organisation behind accounts (internal only, never published)."""
+    require_perm(by, "disposal.add_subject")
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = [_("This field is required.")]
+    elif len(name.strip()) > Subject._meta.get_field("name").max_length:
+        errors["name"] = [_("At most 200 characters.")]
+    if kind not in SubjectKind.values:
+        errors["kind"] = [_("Unknown kind.")]
+    if errors:
+        raise _invalid(errors)
+    subject = Subject.objects.create(name=name.strip(), kind=kind, notes=(notes or "").strip())
+    audit_record(actor=by, action="subject.created", obj=subject)
+    return subject
+
+
+@transaction.atomic
+def account_link_new_subject(*, account: Account, name: str, by, kind: str = SubjectKind.PERSON) -> Account:
+    """Create the subject behind an account and link the account to it, both or neither."""
+    require_perm(by, "disposal.change_account")
+    subject = subject_create(name=name, kind=kind, by=by)
+    return subject_link_account(account=account, subject=subject, by=by)
 
 
 def prior_penalties(account: Account, *, exclude_case=None):
