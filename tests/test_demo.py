@@ -170,6 +170,7 @@ def test_it_lets_every_demo_user_log_in(loaded):
 
 def test_it_prints_the_logins_and_where_to_use_them(loaded):
     assert "Demo data loaded." in loaded
+    assert demo.STAFF_URL in loaded
     assert demo.ADMIN_URL in loaded
     for username in USERNAMES:
         assert f"  {username} " in loaded

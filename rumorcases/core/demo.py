@@ -49,6 +49,7 @@ from rumorcases.notices import services as notices
 from rumorcases.platforms.models import Platform
 
 DEFAULT_PASSWORD = "demo-pass-2026"  # noqa: S105 - the published password of a local demo, never of production
+STAFF_URL = "http://127.0.0.1:8000/staff/"
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 ADMIN_USERNAME = "admin"
 

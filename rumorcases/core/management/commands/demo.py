@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rumorcases.core.demo import ADMIN_URL, DEFAULT_PASSWORD, demo_load
+from rumorcases.core.demo import ADMIN_URL, DEFAULT_PASSWORD, STAFF_URL, demo_load
 from rumorcases.core.env import envstr
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data was already there; demo users and passwords checked.")
         self.stdout.write("Cases: " + ", ".join(f"{state} {count}" for state, count in result.states.items()))
-        self.stdout.write(f"\nLog in at {ADMIN_URL}\n")
+        self.stdout.write(f"\nStaff sign in at {STAFF_URL} (configuration: {ADMIN_URL})\n")
         self.stdout.write(f"  {'username':<12} {'password':<18} role")
         for username, role, login_password in result.logins:
             self.stdout.write(f"  {username:<12} {login_password:<18} {role}")
