@@ -123,7 +123,7 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("admin:cases_case_change", args=[self.pk])
+        return reverse("staff:case_detail", args=[self.reference])
 
     @property
     def is_overdue(self) -> bool:

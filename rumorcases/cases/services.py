@@ -459,6 +459,25 @@ def report_submit_by_staff(*, by, platform, data: ReportInput) -> IngestResult:
     return report_ingest(platform=platform, data=data, submitted_by=by)
 
 
+def report_record_by_staff(*, by, platform, data: ReportInput, screenshots=()) -> IngestResult:
+    """A post from the office's monitoring with its screenshots, all or nothing: a refused
+    screenshot (type, size, a closed case) leaves no report, no case and no stored file."""
+    stored = []
+    try:
+        with transaction.atomic():
+            result = report_submit_by_staff(by=by, platform=platform, data=data)
+            for upload in screenshots:
+                item = evidence_add(case=result.case, upload=upload, by=by, report=result.report,
+                                    source_url=result.report.url,
+                                    description=_("Screenshot recorded with the report"))
+                stored.append(item.file.name)
+    except Exception:
+        for name in stored:  # the rows rolled back; their files must go too
+            default_storage.delete(name)
+        raise
+    return result
+
+
 # --- evidence ----------------------------------------------------------------
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)

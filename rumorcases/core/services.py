@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils import timezone
 
 from rumorcases.core.models import Counter, Notification
 
@@ -44,3 +45,12 @@ def notification_send(*, recipients, kind: str, title: str, body: str = "", url:
         for user in users.values()
     ]
     return Notification.objects.bulk_create(rows, ignore_conflicts=bool(source_key))
+
+
+def notification_mark_read(*, user, ids=None) -> int:
+    """Mark the user's unread notifications read, those with `ids` only when given; another
+    user's are never touched. Not audited: it is the reader's own bookkeeping, not a decision."""
+    unread = Notification.objects.filter(recipient=user, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -5,12 +5,13 @@ They parse and check what people typed; every rule about cases stays in the serv
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rumorcases.cases import services as case_services
 from rumorcases.cases.choices import CaseStatus, Category, ContentType, Priority
 from rumorcases.cases.models import Campaign
-from rumorcases.cases.selectors import case_assignable_users
+from rumorcases.cases.selectors import case_assignable_users, case_work_states
 from rumorcases.cases.workflow import REASON_REQUIRED_FOR
 from rumorcases.platforms.models import Platform
 
@@ -39,24 +40,28 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     overdue = forms.ChoiceField(label=_("Deadline"), required=False,
                                 choices=[("", _("Any")), ("yes", _("Overdue")), ("no", _("Not overdue"))])
-    per_page = forms.IntegerField(label=_("Per page"), required=False, min_value=1, max_value=MAX_PER_PAGE)
+    per_page = forms.IntegerField(label=_("Per page"), required=False, min_value=1)
 
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, *, user, **kwargs):
+        if not data.get("scope"):
+            # My work by default; everything for the auditor, whose roles act on no stage.
+            data = data.copy()
+            data["scope"] = "mine" if case_work_states(user) else "all"
+        super().__init__(data, **kwargs)
         self.user = user
         self.fields["platform"].queryset = Platform.objects.order_by("name")
         self.fields["campaign"].queryset = Campaign.objects.all()
+        self._assignable = {str(u.pk): u for u in case_assignable_users()}
         self.fields["assignee"].choices = [
             ("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody")),
-            *[(str(u.pk), u.get_full_name() or u.get_username()) for u in case_assignable_users()],
+            *[(pk, u.get_full_name() or u.get_username()) for pk, u in self._assignable.items()],
         ]
 
     def selector_filters(self) -> dict:
-        """The keyword arguments of `case_list_for_user` for what was asked (valid fields only)."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        if self.is_bound and not self.is_valid():
-            # Keep the fields that are valid: a bad `per_page` must not drop the search.
-            data = {name: self.cleaned_data[name] for name in self.cleaned_data}
+        """The keyword arguments of `case_list_for_user` for what was asked. A field with a bad
+        value is left out; the others still filter (a bad `per_page` must not drop the search)."""
+        self.is_valid()
+        data = self.cleaned_data
         filters = {
             "search": data.get("q") or "",
             "status": data.get("status") or None,
@@ -71,18 +76,17 @@ class QueueFilterForm(forms.Form):
         elif assignee == "none":
             filters["unassigned"] = True
         elif assignee:
-            filters["assignee"] = next((u for u in case_assignable_users() if str(u.pk) == assignee), None)
-            if filters["assignee"] is None:
-                filters.pop("assignee")
+            filters["assignee"] = self._assignable[assignee]
         if data.get("overdue") in ("yes", "no"):
             filters["overdue"] = data["overdue"] == "yes"
-        if data.get("scope", "mine") != "all":
+        if data.get("scope") != "all":
             filters["work_of"] = self.user
         return filters
 
-    def per_page(self) -> int:
-        value = self.cleaned_data.get("per_page") if hasattr(self, "cleaned_data") else None
-        return value or PER_PAGE
+    def page_size(self) -> int:
+        """`per_page` as asked, at most MAX_PER_PAGE."""
+        self.is_valid()
+        return min(self.cleaned_data.get("per_page") or PER_PAGE, MAX_PER_PAGE)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -126,8 +130,9 @@ class DiscoveryForm(forms.Form):
     title = forms.CharField(label=_("Post title"), required=False, max_length=300)
     content = forms.CharField(label=_("Post text"), widget=forms.Textarea(attrs={"rows": 6}))
     content_type = forms.ChoiceField(label=_("Content type"), choices=ContentType.choices, initial=ContentType.TEXT)
-    posted_at = forms.DateTimeField(label=_("Posted at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
-                                                                                      format="%Y-%m-%dT%H:%M"))
+    posted_at = forms.DateTimeField(
+        label=_("Posted at"), initial=timezone.now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     author_account_id = forms.CharField(label=_("Author account id"), required=False, max_length=128,
                                         help_text=_("The platform's own id of the account."))
     author_handle = forms.CharField(label=_("Author handle"), required=False, max_length=150)
