@@ -48,6 +48,10 @@ class PenaltySuggestion:
     reason: str
     prior: list  # the standing earlier penalties it rests on, heaviest first
 
+    @property
+    def measure_label(self) -> str:
+        return Measure(self.measure).label
+
 
 def _penalty_line(penalty) -> str:
     account = penalty.account

@@ -18,11 +18,11 @@ from rumorcases.cases import services as case_services
 from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.models import Case
 from rumorcases.cases.workflow import REASON_REQUIRED_FOR, TRANSITION_SERVICES
-from rumorcases.core.exceptions import CHANGED_MEANWHILE, GUARD_FAILED, ApplicationError
+from rumorcases.core.exceptions import CHANGED_MEANWHILE, GUARD_FAILED
 from rumorcases.core.fsm import available_transitions, refusal, transition_label
 from rumorcases.core.services import notification_mark_read
 from rumorcases.staff.access import require_perm, staff_view
-from rumorcases.staff.forms.base import call_service
+from rumorcases.staff.forms.base import attempt, refusal_status
 from rumorcases.staff.forms.cases import (
     AssignForm,
     CampaignsForm,
@@ -49,28 +49,6 @@ MATCH_REASONS = {
 
 def match_reason_label(reason: str) -> str:
     return str(MATCH_REASONS.get(reason, reason.replace("_", " ") if reason else "—"))
-
-
-def _attempt(form, call):
-    """`call_service`, keeping the refusal so the view can answer with the right status."""
-    refused = []
-
-    def run():
-        try:
-            return call()
-        except ApplicationError as exc:
-            refused.append(exc)
-            raise
-
-    return call_service(form, run), (refused[0] if refused else None)
-
-
-def _status_for(error: ApplicationError | None) -> int:
-    if error is None:
-        return 200
-    if error.code == CHANGED_MEANWHILE:
-        return 409
-    return 403 if error.status_code == 403 else 200
 
 
 # --- my work ---------------------------------------------------------------------------
@@ -114,13 +92,13 @@ def report_new(request):
     form = DiscoveryForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        result, error = _attempt(form, lambda: case_services.report_record_by_staff(
+        result, error = attempt(form, lambda: case_services.report_record_by_staff(
             by=request.user, platform=form.cleaned_data["platform"], data=form.report_input(),
             screenshots=form.cleaned_data["screenshots"]))
         if result is not None:
             messages.success(request, _discovery_message(result))
             return redirect("staff:case_detail", reference=result.case.reference)
-        status = _status_for(error)
+        status = refusal_status(error)
     return render(request, "staff/cases/report_new.html", {"title": _("Record a post"), "form": form},
                   status=status)
 
@@ -143,13 +121,13 @@ def case_new(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        case, error = _attempt(form, lambda: case_services.case_open(
+        case, error = attempt(form, lambda: case_services.case_open(
             by=request.user, title=data["title"], claim=data["claim"], category=data["category"],
             priority=data["priority"], campaigns=list(data["campaigns"])))
         if case is not None:
             messages.success(request, _("Case %(ref)s was opened.") % {"ref": case.reference})
             return redirect("staff:case_detail", reference=case.reference)
-        status = _status_for(error)
+        status = refusal_status(error)
     return render(request, "staff/cases/case_new.html", {"title": _("Open a case"), "form": form}, status=status)
 
 
@@ -256,7 +234,7 @@ def case_transition(request, reference, name):
             form.add_error("target", _("No case has this reference."))
             return _workbench(request, case, transition=form)
         kwargs["target"] = target
-    record, error = _attempt(form, lambda: service(**kwargs))
+    record, error = attempt(form, lambda: service(**kwargs))
     if record is not None:
         messages.success(request, _("%(ref)s: “%(name)s” done; the case is now %(state)s.") % {
             "ref": case.reference, "name": transition_label(Case, name), "state": case.get_status_display()})
@@ -264,7 +242,7 @@ def case_transition(request, reference, name):
     if error.code == CHANGED_MEANWHILE:
         return _workbench(request, _case(request, reference), status=409, changed_meanwhile=True)
     messages.error(request, error.message)
-    return _workbench(request, case, status=_status_for(error), transition=form)
+    return _workbench(request, case, status=refusal_status(error), transition=form)
 
 
 def _case_action(request, reference, *, perm, form_class, key, call, done):
@@ -273,12 +251,12 @@ def _case_action(request, reference, *, perm, form_class, key, call, done):
     require_perm(request.user, perm)
     form = form_class(request.POST)
     if form.is_valid():
-        result, error = _attempt(form, lambda: call(case, form.cleaned_data))
+        result, error = attempt(form, lambda: call(case, form.cleaned_data))
         if error is None:
             messages.success(request, done(case))
             return redirect("staff:case_detail", reference=case.reference)
         case = _case(request, reference)
-        return _workbench(request, case, status=_status_for(error), **{key: form})
+        return _workbench(request, case, status=refusal_status(error), **{key: form})
     return _workbench(request, case, **{key: form})
 
 
@@ -328,12 +306,12 @@ def case_edit(request, reference):
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result, error = _attempt(form, lambda: case_services.case_update_details(
+        result, error = attempt(form, lambda: case_services.case_update_details(
             case=case, by=request.user, title=data["title"], claim=data["claim"], category=data["category"]))
         if result is not None:
             messages.success(request, _("The details of %(ref)s were saved.") % {"ref": case.reference})
             return redirect("staff:case_detail", reference=case.reference)
-        status = _status_for(error)
+        status = refusal_status(error)
     return render(request, "staff/cases/edit.html",
                   {"title": _("Edit %(ref)s") % {"ref": case.reference}, "case": case, "tab": "overview",
                    "form": form}, status=status)
@@ -359,13 +337,13 @@ def report_relocate(request, report_id):
                 return _workbench(request, case, move=form)
             call = lambda: case_services.report_move(report=report, target_case=target,  # noqa: E731
                                                      by=request.user, reason=data["reason"])
-        result, error = _attempt(form, call)
+        result, error = attempt(form, call)
         if error is None:
             destination = result if split else result.case
             messages.success(request, _("Report %(id)s is now in case %(ref)s.") % {
                 "id": report.external_id, "ref": destination.reference})
             return redirect("staff:case_detail", reference=case.reference)
-        return _workbench(request, _case(request, case.reference), status=_status_for(error), move=form)
+        return _workbench(request, _case(request, case.reference), status=refusal_status(error), move=form)
     return _workbench(request, case, move=form)
 
 

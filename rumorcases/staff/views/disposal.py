@@ -12,31 +12,13 @@ from django.utils.translation import gettext as _
 
 from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.selectors import case_get_for_user
-from rumorcases.core.exceptions import CHANGED_MEANWHILE, ApplicationError
 from rumorcases.core.fsm import available_transitions
 from rumorcases.disposal import selectors
 from rumorcases.disposal import services as disposal
 from rumorcases.disposal.choices import ORDER_CLOSED_STATES
 from rumorcases.staff.access import require_perm, staff_view
-from rumorcases.staff.forms.base import call_service
+from rumorcases.staff.forms.base import run_service
 from rumorcases.staff.forms.disposal import OrderIssueForm, PenaltyProposeForm, ReasonForm, provision_choices
-
-
-def run_service(form, call) -> tuple[object, int]:
-    """`call_service`, also telling the HTTP status of a refusal: 403 (role, four-eyes) and
-    409 (changed meanwhile, wrong state) as the service says, 200 for bad input shown on the form."""
-    status = {}
-
-    def wrapped():
-        try:
-            return call()
-        except ApplicationError as exc:
-            code = 409 if exc.code == CHANGED_MEANWHILE else exc.status_code
-            status["code"] = code if code in (403, 409) else 200
-            raise
-
-    result = call_service(form, wrapped)
-    return result, status.get("code", 200)
 
 
 def _disposal_url(case, anchor: str = "") -> str:

@@ -9,38 +9,18 @@ from django.utils.translation import gettext as _
 from rumorcases.cases import services
 from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.selectors import case_get_for_user
-from rumorcases.core.exceptions import CHANGED_MEANWHILE, ApplicationError
+from rumorcases.core.exceptions import (
+    EVIDENCE_TOO_LARGE,
+    EVIDENCE_TYPE_FORBIDDEN,
+)
 from rumorcases.staff.access import require_perm, staff_view
-from rumorcases.staff.forms.base import call_service
+from rumorcases.staff.forms.base import attempt, refusal_status
 from rumorcases.staff.forms.verification import (
     ConsultationAnswerForm,
     ConsultationForm,
     EvidenceForm,
     FindingForm,
 )
-
-
-def run_service(form, call):
-    """`call_service`, and also the refusal itself, so the page can answer with its status."""
-    refused = []
-
-    def recording():
-        try:
-            return call()
-        except ApplicationError as exc:
-            refused.append(exc)
-            raise
-
-    return call_service(form, recording), (refused[0] if refused else None)
-
-
-def refusal_status(exc: ApplicationError | None) -> int:
-    """What a page re-rendered after a refusal answers: 403 for a role, 409 for a race, else 200."""
-    if exc is None:
-        return 200
-    if exc.code == CHANGED_MEANWHILE:
-        return 409
-    return 403 if exc.status_code == 403 else 200
 
 
 def _verification_page(request, case, *, status=200, evidence_form=None, finding_form=None,
@@ -63,9 +43,10 @@ def _verification_page(request, case, *, status=200, evidence_form=None, finding
         "evidence": evidence,
         "findings": findings,
         "consultations": consultations,
-        "evidence_form": (evidence_form or EvidenceForm()) if may_work else None,
-        "finding_form": (finding_form or FindingForm(case=case)) if may_find else None,
-        "consultation_form": (consultation_form or ConsultationForm()) if may_work else None,
+        # A form sent back with a refusal is shown even when the case has moved on meanwhile.
+        "evidence_form": evidence_form or (EvidenceForm() if may_work else None),
+        "finding_form": finding_form or (FindingForm(case=case) if may_find else None),
+        "consultation_form": consultation_form or (ConsultationForm() if may_work else None),
     }
     return render(request, "staff/verification/page.html", context, status=status)
 
@@ -87,13 +68,15 @@ def evidence_add(request, reference):
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        item, refused = run_service(form, lambda: services.evidence_add(
+        item, refused = attempt(form, lambda: services.evidence_add(
             case=case, upload=data["file"], by=request.user, original_name=data["file"].name,
             kind=data["kind"], source_url=data["source_url"], description=data["description"]))
         if item is not None:
             messages.success(request, _("Evidence “%(name)s” stored. SHA-256: %(sha)s") % {
                 "name": item.original_name, "sha": item.sha256})
             return _back(case)
+        if refused.code in (EVIDENCE_TOO_LARGE, EVIDENCE_TYPE_FORBIDDEN):
+            form.add_error("file", refused.message)  # the limit or the type, not just "too large"
         return _verification_page(request, case, evidence_form=form, status=refusal_status(refused))
     return _verification_page(request, case, evidence_form=form)
 
@@ -123,7 +106,7 @@ def finding_add(request, reference):
     form = FindingForm(request.POST, case=case)
     if form.is_valid():
         data = form.cleaned_data
-        finding, refused = run_service(form, lambda: services.finding_record(
+        finding, refused = attempt(form, lambda: services.finding_record(
             case=case, verdict=data["verdict"], reasoning=data["reasoning"], by=request.user,
             sources=data["sources"], evidence=list(data["evidence"])))
         if finding is not None:
@@ -140,7 +123,7 @@ def consultation_ask(request, reference):
     form = ConsultationForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        consultation, refused = run_service(form, lambda: services.consultation_ask(
+        consultation, refused = attempt(form, lambda: services.consultation_ask(
             case=case, authority=data["authority"], authority_name=data["authority_name"],
             question=data["question"], due_at=data["due_at"], by=request.user))
         if consultation is not None:
@@ -158,7 +141,7 @@ def consultation_answer(request, reference, pk):
     form = ConsultationAnswerForm(request.POST, prefix=f"answer-{pk}")
     status = 200
     if form.is_valid():
-        answered, refused = run_service(form, lambda: services.consultation_answer(
+        answered, refused = attempt(form, lambda: services.consultation_answer(
             consultation=consultation, answer=form.cleaned_data["answer"], by=request.user))
         if answered is not None:
             messages.success(request, _("Answer from %(name)s recorded.") % {"name": answered.authority_name})
