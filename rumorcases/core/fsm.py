@@ -125,6 +125,13 @@ def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, 
     return source
 
 
+def role_may_fire(obj, name: str, user) -> bool:
+    """Whether `user`'s role lets them fire transition `name` from any state at all (a form
+    for it from anyone else is refused before it is even read)."""
+    meta = getattr(type(obj), name)._django_fsm
+    return any(transition.has_perm(obj, user) for transition in meta.transitions.values())
+
+
 def available_transitions(obj, user) -> list[str]:
     """Names of the transitions `user` may fire on `obj` right now (the UI's buttons)."""
     field_name = next(f.name for f in obj._meta.fields if isinstance(f, fsm.FSMFieldMixin))

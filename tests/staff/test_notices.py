@@ -23,6 +23,11 @@ def url(name, notice, *args):
     return reverse(f"staff:{name}", args=[notice.case.reference, notice.pk, *args])
 
 
+def in_english(client):
+    """The default language is zh-hans; tests that assert English messages ask for English."""
+    client.cookies["django_language"] = "en"
+
+
 @pytest.fixture
 def case(build):
     return build.debunking()
@@ -112,6 +117,7 @@ def test_it_keeps_what_was_typed_when_a_draft_is_refused(client, cast, case):
 
 
 def test_it_shows_the_service_refusal_of_a_second_live_notice(client, cast, draft):
+    in_english(client)
     client.force_login(cast.editor)
     response = client.post(reverse("staff:notice_create", args=[draft.case.reference]), CONTENT)
     assert response.status_code == 200
@@ -176,6 +182,7 @@ def test_it_saves_an_edit_as_a_new_version(client, cast, draft):
 
 
 def test_it_refuses_edits_by_other_roles_and_of_non_drafts(client, cast, in_review):
+    in_english(client)
     client.force_login(cast.auditor)
     assert client.post(url("notice_edit", in_review), CONTENT).status_code == 403
     client.force_login(cast.editor)
@@ -231,6 +238,7 @@ def test_a_different_reviewer_approves(client, cast, in_review):
 
 
 def test_the_author_cannot_approve_own_notice(client, cast, case):
+    in_english(client)
     # A supervisor may draft and review; four eyes still apply.
     notice = notices.notice_create(case=case, by=cast.supervisor, title="t", claim="c", verdict="false", body="b")
     notices.notice_submit(notice=notice, by=cast.supervisor)
@@ -288,6 +296,7 @@ def test_publishing_moves_the_case_on_and_opens_the_public_page(client, cast, ca
 
 
 def test_publishing_shows_the_guard_when_refused(client, cast, case, build):
+    in_english(client)
     notice = build.approved_notice(case)
     # The approval is undone behind the page's back: the guard no longer holds.
     DebunkNotice.objects.filter(pk=notice.pk).update(approved_by=cast.editor)

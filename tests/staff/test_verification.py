@@ -26,6 +26,11 @@ def png(name="shot.png", content=PNG):
     return SimpleUploadedFile(name, content, content_type="image/png")
 
 
+def in_english(client):
+    """The default language is zh-hans; tests that assert English messages ask for English."""
+    client.cookies["django_language"] = "en"
+
+
 @pytest.fixture
 def case(build):
     return build.verifying()
@@ -133,6 +138,7 @@ def test_it_asks_a_web_capture_for_its_address(client, cast, case):
 
 
 def test_it_refuses_a_file_over_the_cap_with_a_message(client, cast, case, settings):
+    in_english(client)
     settings.EVIDENCE_MAX_BYTES = len(PNG) - 1
     client.force_login(cast.verifier)
     response = client.post(upload_url(case), {"file": png(), "kind": "file", "description": "too big"})
@@ -144,6 +150,7 @@ def test_it_refuses_a_file_over_the_cap_with_a_message(client, cast, case, setti
 
 
 def test_it_refuses_a_forbidden_type_with_a_message(client, cast, case):
+    in_english(client)
     client.force_login(cast.verifier)
     elf = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
     response = client.post(upload_url(case), {"file": SimpleUploadedFile("photo.png", elf), "kind": "file"})
@@ -170,6 +177,7 @@ def test_it_refuses_uploads_from_the_auditor_and_the_roleless(client, cast, case
 
 
 def test_it_refuses_uploads_to_a_closed_case_in_place(client, cast, build):
+    in_english(client)
     case = build.discovered()
     from rumorcases.cases import workflow
 
@@ -237,6 +245,7 @@ def test_it_records_a_finding_with_sources_and_evidence(client, cast, case, item
 
 
 def test_it_shows_bad_sources_in_place_and_keeps_the_text(client, cast, case):
+    in_english(client)
     client.force_login(cast.verifier)
     response = client.post(reverse("staff:finding_add", args=[case.reference]), {
         "verdict": "false", "reasoning": "保留的理由", "sources": "标题 | javascript:alert(1)"})
@@ -256,6 +265,7 @@ def test_it_refuses_findings_from_roles_without_the_right(client, cast, case):
 
 
 def test_it_shows_the_service_refusal_for_a_finding_outside_verification(client, cast, build):
+    in_english(client)
     case = build.debunking()
     before = Finding.objects.count()
     client.force_login(cast.verifier)
@@ -313,6 +323,7 @@ def test_it_marks_overdue_consultations(client, cast, case):
 
 
 def test_it_records_an_answer(client, cast, case):
+    in_english(client)
     consultation = case_services.consultation_ask(case=case, authority="health", authority_name="卫健委",
                                                   question="q", due_at=timezone.now() + timedelta(hours=1),
                                                   by=cast.verifier)

@@ -248,6 +248,16 @@ def test_every_post_of_the_auditor_is_refused_and_nothing_changes(client, build)
     assert client.get(reverse("staff:case_edit", args=[case.reference])).status_code == 403
 
 
+def test_a_transition_outside_the_role_is_refused_before_its_form_is_read(client, build):
+    # Not possible from this state and not this role's, with an empty form: the role speaks first.
+    case = build.discovered()
+    client.force_login(build.c.auditor)
+    assert client.post(fire(case, "reopen"), {}).status_code == 403
+    client.force_login(build.c.intake)
+    assert client.post(fire(case, "confirm_rumour"), {}).status_code == 403
+    assert CaseTransition.objects.filter(case=case).count() == 0
+
+
 # --- the small actions ------------------------------------------------------------------------
 
 

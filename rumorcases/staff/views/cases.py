@@ -6,12 +6,14 @@ as `ApplicationError` and are shown in place (403 for a role refusal, 409 for "c
 """
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from rumorcases.cases import selectors
 from rumorcases.cases import services as case_services
@@ -19,7 +21,7 @@ from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.models import Case
 from rumorcases.cases.workflow import REASON_REQUIRED_FOR, TRANSITION_SERVICES
 from rumorcases.core.exceptions import CHANGED_MEANWHILE, GUARD_FAILED
-from rumorcases.core.fsm import available_transitions, refusal, transition_label
+from rumorcases.core.fsm import available_transitions, refusal, role_may_fire, transition_label
 from rumorcases.core.services import notification_mark_read
 from rumorcases.staff.access import require_perm, staff_view
 from rumorcases.staff.forms.base import attempt, refusal_status
@@ -221,6 +223,8 @@ def case_transition(request, reference, name):
     if service is None:
         raise Http404
     case = _case(request, reference)
+    if not role_may_fire(case, name, request.user):
+        raise PermissionDenied
     form = TransitionForm(request.POST, name=name)
     if not form.is_valid():
         return _workbench(request, case, transition=form)
@@ -359,12 +363,16 @@ def notifications(request):
 
 @staff_view(methods=("POST",))
 def notifications_read(request):
-    """Mark one notification (`id`) or all of them read; only the user's own."""
+    """Mark one notification (`id`) or all of them read; only the user's own. Open to every role,
+    the auditor included: it is the reader's own bookkeeping, not a change to any case."""
     ids = [value for value in request.POST.getlist("id") if value.isdigit()] if request.POST.get("id") else None
     marked = notification_mark_read(user=request.user, ids=ids)
-    messages.success(request, _("%(count)s notification(s) marked read.") % {"count": marked})
+    messages.success(request, ngettext("%(count)s notification marked read.", "%(count)s notifications marked read.",
+                                       marked) % {"count": marked})
     nxt = request.POST.get("next", "")
-    return redirect(nxt if nxt.startswith("/staff/") else reverse("staff:notifications"))
+    if not (nxt.startswith("/staff/") and url_has_allowed_host_and_scheme(nxt, allowed_hosts=None)):
+        nxt = reverse("staff:notifications")
+    return redirect(nxt)
 
 
 urlpatterns = [

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from rumorcases.cases import workflow
 from rumorcases.cases.choices import RUMOUR_VERDICTS, CaseStatus
 from rumorcases.cases.selectors import case_get_for_user
+from rumorcases.core.fsm import available_transitions
 from rumorcases.notices import selectors
 from rumorcases.notices import services as notice_services
 from rumorcases.notices.choices import NoticeStatus, ReviewDecision
@@ -71,20 +72,21 @@ def _notice_page(request, case, notice=None, *, status=200, **forms_given):
                          if notice.status in selectors.PUBLIC_STATES else None),
         )
         current = _version_content(notice.current_version)
+        # The buttons come from the notice's and the case's state machines, as the services' rules do.
+        moves = set(available_transitions(notice, user))
         if notice.status == NoticeStatus.DRAFT and may_draft:
             context.setdefault("edit_form", NoticeContentForm(initial=current))
+        if "submit" in moves:
             context.setdefault("submit_form", forms.Form())
-        if notice.status in (NoticeStatus.IN_REVIEW, NoticeStatus.APPROVED) and user.has_perm("notices.review_notice"):
+        if moves & {"approve", "send_back"}:
             context.setdefault("review_form", NoticeReviewForm())
             context["is_author"] = user.pk in notice_services.notice_authors(notice)
-        if notice.status == NoticeStatus.APPROVED and "review_form" in context:
-            # An approved notice can still be sent back, not approved again.
             context["review_form"].fields["decision"].choices = [
-                (ReviewDecision.RETURN.value, ReviewDecision.RETURN.label)]
-        if (notice.status == NoticeStatus.APPROVED and case.status == CaseStatus.DEBUNKING
-                and user.has_perm("cases.publish_debunk")):
+                (decision.value, decision.label) for decision, move in
+                ((ReviewDecision.APPROVE, "approve"), (ReviewDecision.RETURN, "send_back")) if move in moves]
+        if "publish" in moves and "publish_debunk" in available_transitions(case, user):
             context.setdefault("publish_form", forms.Form())
-        if notice.status == NoticeStatus.PUBLISHED and user.has_perm("notices.withdraw_notice"):
+        if "withdraw" in moves:
             context.setdefault("withdraw_form", NoticeWithdrawForm())
             context.setdefault("correct_form", NoticeCorrectionForm(initial=current))
         if len(versions) > 1:
