@@ -120,7 +120,7 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "rumorcases.staff.views.auth.locked_out"
 AXES_VERBOSE = False
 LOGIN_URL = "staff:login"
 LOGIN_REDIRECT_URL = "staff:my_work"

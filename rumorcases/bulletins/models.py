@@ -54,6 +54,10 @@ class Bulletin(fsm.ConcurrentTransitionMixin, models.Model):
             return f"{self.year}-{self.issue_number:03d} {self.title}"
         return self.title
 
+    def needs_another_publisher(self, user) -> bool:
+        """The four-eyes rule: a bulletin is approved and published by someone other than its drafter."""
+        return user is not None and user.pk == self.drafted_by_id
+
     @fsm.transition(field=status, source=BulletinStatus.DRAFT, target=BulletinStatus.IN_REVIEW,
                     permission="bulletins.draft_bulletin")
     def submit(self):

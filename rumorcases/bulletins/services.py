@@ -163,7 +163,7 @@ def bulletin_send_back(*, bulletin: Bulletin, by, comments: str) -> Bulletin:
 @transaction.atomic
 def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     """Approve and publish: numbered in the year's series, and every case in it closes as exposed."""
-    if by is not None and by.pk == bulletin.drafted_by_id:
+    if bulletin.needs_another_publisher(by):
         raise ApplicationError(FOUR_EYES, _("You drafted this bulletin; someone else must approve it."),
                                status_code=403)
     entries = list(bulletin.entries.select_related("case"))

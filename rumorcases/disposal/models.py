@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rumorcases.disposal.choices import (
     AccountType,
@@ -128,6 +129,18 @@ class Penalty(fsm.ConcurrentTransitionMixin, models.Model):
     @property
     def is_heavier_than_warning(self) -> bool:
         return self.measure != Measure.WARNING
+
+    def measure_with_duration(self) -> str:
+        """The measure as people say it: "Posting ban (30 days)"."""
+        if not self.duration_days:
+            return str(self.get_measure_display())
+        return ngettext("%(measure)s (%(n)d day)", "%(measure)s (%(n)d days)", self.duration_days) % {
+            "measure": self.get_measure_display(), "n": self.duration_days}
+
+    def needs_another_approver(self, user) -> bool:
+        """The four-eyes rule: a penalty heavier than a warning is approved by someone other than
+        the person who proposed it."""
+        return self.is_heavier_than_warning and user is not None and user.pk == self.proposed_by_id
 
     @fsm.transition(field=status, source=PenaltyStatus.PROPOSED, target=PenaltyStatus.APPROVED,
                     permission="disposal.approve_penalty")

@@ -55,9 +55,8 @@ class PenaltySuggestion:
 
 def _penalty_line(penalty) -> str:
     account = penalty.account
-    days = _(" for %(n)s days") % {"n": penalty.duration_days} if penalty.duration_days else ""
-    return _("%(measure)s%(days)s on %(platform)s @%(handle)s in %(case)s (%(status)s)") % {
-        "measure": penalty.get_measure_display(), "days": days, "platform": account.platform.name,
+    return _("%(measure)s on %(platform)s @%(handle)s in %(case)s (%(status)s)") % {
+        "measure": penalty.measure_with_duration(), "platform": account.platform.name,
         "handle": account.handle or account.platform_account_id, "case": penalty.case.reference,
         "status": penalty.get_status_display(),
     }

@@ -146,7 +146,7 @@ def penalty_propose(*, case, account: Account, role: str, measure: str, legal_pr
 
 @transaction.atomic
 def penalty_approve(*, penalty: Penalty, by) -> Penalty:
-    if penalty.is_heavier_than_warning and by is not None and by.pk == penalty.proposed_by_id:
+    if penalty.needs_another_approver(by):
         raise ApplicationError(FOUR_EYES, _("You proposed this penalty; someone else must approve it."),
                                status_code=403)
     fire(penalty, "approve", by=by, update_fields=["approved_by", "approved_at"], approver=by)

@@ -19,7 +19,7 @@ from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncWeek
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from rumorcases.cases.choices import OPEN_STATES, CaseStatus, Priority
@@ -318,7 +318,10 @@ class Chart:
 
 
 def _listing(pairs, limit: int = 12) -> str:
-    return "; ".join(f"{label} {value}" for label, value in list(pairs)[:limit])
+    # The separators are words too: Chinese lists with "；" and puts no space before a figure.
+    item = pgettext("dashboard summary item", "%(label)s %(value)s")
+    return pgettext("dashboard summary separator", "; ").join(
+        item % {"label": label, "value": value} for label, value in list(pairs)[:limit])
 
 
 def _nothing() -> str:

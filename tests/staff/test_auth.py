@@ -38,8 +38,9 @@ def test_it_locks_the_account_after_repeated_failures(client, cast, lockout_on):
     for _ in range(3):
         client.post(LOGIN, {"username": "alice", "password": "wrong"})
     # Even the right password is refused while the lock holds.
-    response = client.post(LOGIN, {"username": "alice", "password": "pw-alice"})
+    response = client.post(LOGIN, {"username": "alice", "password": "pw-alice"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 429
+    assert "The lock lifts after 15 minutes." in response.content.decode()
     assert "_auth_user_id" not in client.session
     # The refused attempt during the lock counts as a failure too.
     assert AccessAttempt.objects.get(username="alice").failures_since_start == 4

@@ -23,8 +23,10 @@ class SubjectLinkForm(forms.Form):
     new_kind = forms.ChoiceField(label=_("Kind of the new subject"), choices=SubjectKind.choices,
                                  initial=SubjectKind.PERSON)
 
-    def __init__(self, *args, subjects, **kwargs):
+    def __init__(self, *args, subjects, may_create: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not may_create:  # the page hides the new-subject fields from those who may not create one
+            del self.fields["new_name"], self.fields["new_kind"]
         self.subjects = {s.pk: s for s in subjects}
         self.fields["subject"].choices = [("", "---------")] + [(s.pk, s.name) for s in subjects]
 

@@ -1,7 +1,6 @@
 """Forms of the disposal tab: penalty proposals, revocations, orders to platforms and waivers."""
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from rumorcases.disposal.choices import Measure, OffenderRole
@@ -57,8 +56,7 @@ class OrderIssueForm(forms.Form):
             (r.pk, f"{r.url or r.external_id} — @{r.author.handle if r.author else '?'}") for r in draft.reports
         ]
         self.fields["penalties"].choices = [
-            (p.pk, f"@{p.account.handle or p.account.platform_account_id}: {p.get_measure_display()}"
-                   + (" " + gettext("(%(n)s days)") % {"n": p.duration_days} if p.duration_days else ""))
+            (p.pk, f"@{p.account.handle or p.account.platform_account_id}: {p.measure_with_duration()}")
             for p in draft.penalties
         ]
         if not self.is_bound:

@@ -37,9 +37,13 @@ def _account_page(request, account, *, link_form=None, unlink_form=None, status=
     context = {
         "account": account, "title": str(account), "cases": list(selectors.account_cases(account)),
         "penalties": penalties, "standing_count": len(selectors.standing(penalties)),
+        "subject_standing_count": (len(selectors.standing(selectors.subject_penalties(account.subject)))
+                                   if account.subject_id else None),
         "can_link": can_link, "can_create_subject": user.has_perm("disposal.add_subject"),
         "unlink_form": unlink_form,
-        "link_form": link_form or (SubjectLinkForm(subjects=list(selectors.subject_choices())) if can_link else None),
+        "link_form": link_form or (SubjectLinkForm(subjects=list(selectors.subject_choices()),
+                                                        may_create=user.has_perm("disposal.add_subject"))
+                                        if can_link else None),
     }
     return render(request, "staff/accounts/detail.html", context, status=status)
 
@@ -53,7 +57,8 @@ def account_detail(request, pk):
 def subject_link(request, pk):
     account = selectors.account_get_for_user(request.user, pk=pk)
     require_perm(request.user, "disposal.change_account")
-    form = SubjectLinkForm(request.POST, subjects=list(selectors.subject_choices()))
+    form = SubjectLinkForm(request.POST, subjects=list(selectors.subject_choices()),
+                           may_create=request.user.has_perm("disposal.add_subject"))
     status = 200
     if form.is_valid():
         data = form.cleaned_data

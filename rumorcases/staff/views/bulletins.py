@@ -52,8 +52,8 @@ def _detail(request, bulletin, *, action=None, send_back_form=None, status=200):
         "bulletin": bulletin, "title": str(bulletin), "entries": list(bulletin.entries.all()),
         "can_edit": can_edit, "candidates": list(selectors.bulletin_candidate_cases()) if can_edit else [],
         "can_submit": "submit" in names, "can_send_back": "send_back" in names,
-        "can_publish": "publish" in names and bulletin.drafted_by_id != user.pk,
-        "drafter_waits": "publish" in names and bulletin.drafted_by_id == user.pk,
+        "can_publish": "publish" in names and not bulletin.needs_another_publisher(user),
+        "drafter_waits": "publish" in names and bulletin.needs_another_publisher(user),
         "send_back_form": send_back_form or CommentsForm(),
         "action": action[0] if action else "", "action_form": action[1] if action else None,
     }

@@ -48,7 +48,7 @@ def _page(request, case, *, propose=None, penalty_forms=None, order_forms=None, 
                     "duration_days": suggestion.duration_days})
         for penalty in row.penalties:
             names = available_transitions(penalty, user)
-            four_eyes = penalty.is_heavier_than_warning and penalty.proposed_by_id == user.pk
+            four_eyes = penalty.needs_another_approver(user)
             penalty.can_approve = "approve" in names and not four_eyes
             penalty.waits_for_another = "approve" in names and four_eyes
             penalty.can_revoke = "revoke" in names
