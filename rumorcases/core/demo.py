@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
@@ -267,13 +268,68 @@ PLATFORM_COLOURS = {"weibo": (230, 22, 45), "douyin": (22, 24, 35), "xiaohongshu
 # --- the stories -------------------------------------------------------------------
 
 
+# When each story began, in days before the demo was loaded (in the order they are told): the
+# office's history of the last two months, so that the dashboard has weeks to draw and the
+# stage clocks have run. Within a story the clock moves on with each step (`_Paced`).
+STORY_DAYS_AGO = {
+    "park_lightning": 63, "beach_girl": 56, "first_bulletin": 50, "correct_beach_notice": 48,
+    "traffic_rules": 35, "pork_fever": 9, "blood_donation": 6, "toothpaste": 4, "watermelon": 3.5,
+    "metro_closure": 3, "night_blast": 2.5, "restaurant_review": 2, "school_canteen": 1.5,
+    "kidney_theft": 0.5, "plate_restriction": 0.2,
+}
+
+# Hours that pass before each workflow step of a story: people take their time.
+STEP_HOURS = {
+    "case_start_verification": 2, "case_confirm_rumour": 18, "case_publish_debunk": 5,
+    "case_complete_disposal": 8, "case_merge_into": 1, "case_dismiss": 3, "case_clear": 20,
+    "case_close_unverifiable": 30, "case_close_without_exposure": 6,
+}
+
+# How many hours each platform takes to acknowledge an order, and then to carry it out.
+PLATFORM_PACE = {"weibo": (1.5, 6), "douyin": (0.5, 3), "xiaohongshu": (4, 14), "bilibili": (6, 20),
+                 "kuaishou": (2, 9), "wechat": (3, 10), "zhihu": (5, 16)}
+
+
+class _Paced:
+    """A module of services whose calls first move the demo's clock on by `STEP_HOURS`."""
+
+    def __init__(self, module, clock):
+        self._module, self._clock = module, clock
+
+    def __getattr__(self, name):
+        service = getattr(self._module, name)
+
+        def paced(*args, **kwargs):
+            self._clock.later(hours=STEP_HOURS.get(name, 1))
+            return service(*args, **kwargs)
+
+        return paced
+
+
+class _Clock:
+    """The demo's time: `timezone.now()` everywhere (services, models' defaults, the audit
+    trail) reads it while the stories are told."""
+
+    def __init__(self, traveller, started):
+        self.traveller, self.started = traveller, started
+
+    def begin(self, story: str) -> None:
+        """Jump to when `story` began, never backwards (a story that ran long delays the next)."""
+        when = self.started - timedelta(days=STORY_DAYS_AGO[story])
+        if when > timezone.now():
+            self.traveller.move_to(when)
+
+    def later(self, *, hours: float) -> None:
+        self.traveller.shift(timedelta(hours=hours))
+
+
 class _Stories:
     """Builds the demo cases, each through the services as the member of staff whose job it is."""
 
     def __init__(self, stored_files: list[str]):
         self.stored_files = stored_files
-        self.now = timezone.now()
-        self.today = timezone.localdate()
+        self.clock = None
+        self.flow = None
         users = {u.username: u for u in get_user_model().objects.filter(username__in=[d.username for d in DEMO_USERS])}
         self.intake, self.verifier, self.editor = users["intake"], users["verifier"], users["editor"]
         self.reviewer, self.reviewer2 = users["reviewer"], users["reviewer2"]
@@ -284,6 +340,14 @@ class _Stories:
         self.provisions = self._provisions()
         self.campaigns = self._campaigns()
         self._evidence_seed = 0
+
+    @property
+    def now(self):
+        return timezone.now()
+
+    @property
+    def today(self):
+        return timezone.localdate()
 
     # reference data: what an administrator keeps in the admin
 
@@ -309,7 +373,7 @@ class _Stories:
              date(year, 1, 1), date(year, 12, 31)),
             ("qinglang-pujiang-hostility", "清朗浦江·网络戾气整治", "Qinglang Pujiang · online hostility",
              "挑动地域、群体对立；污名化特定群体；煽动对医疗、教育等公共服务机构的敌意；借谣言引流牟利。",
-             self.today - timedelta(days=60), self.today + timedelta(days=90)),
+             self.today - timedelta(days=90), self.today + timedelta(days=90)),
         ]
         found = {}
         for slug, name, name_en, problems, starts_on, ends_on in wanted:
@@ -329,9 +393,11 @@ class _Stories:
             author=author, views=views, reposts=reposts, comments=comments, likes=likes, category=category,
             reason=reason, source=source,
         )
+        self.clock.later(hours=0.3)
         return cases.report_ingest(platform=self.platforms[slug], data=data).report
 
     def _store(self, case, content: bytes, name: str, *, by, **kwargs):
+        self.clock.later(hours=0.5)
         item = cases.evidence_add(case=case, upload=ContentFile(content, name=name), by=by, original_name=name,
                                   **kwargs)
         self.stored_files.append(item.file.name)
@@ -354,41 +420,52 @@ class _Stories:
                            description=description)
 
     def ask(self, case, authority: str, authority_name: str, question: str, *, answer: str = ""):
+        self.clock.later(hours=1)
         consultation = cases.consultation_ask(case=case, authority=authority, authority_name=authority_name,
                                               question=question, due_at=self.now + timedelta(days=2),
                                               by=self.verifier)
         if answer:
+            self.clock.later(hours=16)
             cases.consultation_answer(consultation=consultation, answer=answer, by=self.verifier)
         return consultation
 
     def notice(self, case, *, approve: bool = True, submit: bool = True, reviewer=None, **content):
         """A notice drafted by the editor; submitted and approved by a reviewer unless told otherwise."""
+        self.clock.later(hours=3)
         notice = notices.notice_create(case=case, by=self.editor, **content)
         if submit:
+            self.clock.later(hours=2)
             notices.notice_submit(notice=notice, by=self.editor)
         if submit and approve:
+            self.clock.later(hours=4)
             notices.notice_review(notice=notice, by=reviewer or self.reviewer, decision="approve",
                                   comments="事实清楚，来源权威，同意发布。")
         return notice
 
     def penalty(self, case, account, role, measure, provision, reasoning, *, days=None, approve=True):
+        self.clock.later(hours=2)
         penalty = disposal.penalty_propose(case=case, account=account, role=role, measure=measure,
                                            legal_provision=self.provisions[provision], reasoning=reasoning,
                                            duration_days=days, by=self.disposal)
         if approve and measure != Measure.WARNING:
+            self.clock.later(hours=3)
             disposal.penalty_approve(penalty=penalty, by=self.supervisor)
         return penalty
 
     def order(self, case, slug: str, *, reports=(), penalties=(), instructions="", by=None):
         items = [{"kind": OrderItemKind.REMOVE_CONTENT, "report": r} for r in reports]
         items += [{"kind": OrderItemKind.ACT_ON_ACCOUNT, "penalty": p} for p in penalties]
+        self.clock.later(hours=1)
         return disposal.order_issue(case=case, platform=self.platforms[slug], due_at=self.now + timedelta(hours=24),
                                     items=items, instructions=instructions, by=by or self.disposal)
 
     def platform_carries_out(self, order, *, not_done: dict | None = None):
         """The platform acknowledges the order and reports each item done (or not, with a note)."""
         not_done = not_done or {}
+        acknowledge_after, complete_after = PLATFORM_PACE.get(order.platform.slug, (2, 8))
+        self.clock.later(hours=acknowledge_after)
         disposal.order_acknowledge(order=order, platform=order.platform)
+        self.clock.later(hours=complete_after)
         results = []
         for item in order.items.all():
             note = not_done.get(item.kind, "")
@@ -398,21 +475,23 @@ class _Stories:
     # the whole demo, in the order the office would have lived it
 
     def tell(self):
-        lightning = self.park_lightning()
-        beach = self.beach_girl()
-        self.first_bulletin(beach, lightning)
-        self.correct_beach_notice(beach)
-        self.traffic_rules()
-        self.pork_fever()
-        self.blood_donation()
-        self.toothpaste()
-        self.watermelon()
-        self.metro_closure()
-        self.night_blast()
-        self.restaurant_review()
-        self.school_canteen()
-        self.kidney_theft()
-        self.plate_restriction()
+        started = timezone.now()
+        earliest = started - timedelta(days=max(STORY_DAYS_AGO.values()))
+        with time_machine.travel(earliest, tick=False) as traveller:
+            self.clock = _Clock(traveller, started)
+            self.flow = _Paced(workflow, self.clock)
+            lightning = self._story("park_lightning")
+            beach = self._story("beach_girl")
+            self._story("first_bulletin", beach, lightning)
+            self._story("correct_beach_notice", beach)
+            for name in ("traffic_rules", "pork_fever", "blood_donation", "toothpaste", "watermelon",
+                         "metro_closure", "night_blast", "restaurant_review", "school_canteen", "kidney_theft",
+                         "plate_restriction"):
+                self._story(name)
+
+    def _story(self, name: str, *args):
+        self.clock.begin(name)
+        return getattr(self, name)(*args)
 
     # closed, exposed — and the earlier offence of a subject who offends again below
 
@@ -429,7 +508,7 @@ class _Stories:
         case = weibo.case
         cases.case_tag_campaigns(case=case, campaigns=[self.campaigns["qinglang-pujiang-hostility"]],
                                  by=self.intake)
-        workflow.case_start_verification(case=case, by=self.intake, reason="涉突发灾害，按P1核查")
+        self.flow.case_start_verification(case=case, by=self.intake, reason="涉突发灾害，按P1核查")
         shot = self.screenshot(case, weibo, by=self.verifier, description="微博视频帖截图，含“3人没救过来”字样")
         self.capture(case, bili, by=self.verifier, description="B站搬运视频页面留存")
         self.ask(case, Authority.WEATHER, "上海市气象局",
@@ -445,7 +524,7 @@ class _Stories:
             sources=[{"title": "雷电监测情况说明", "publisher": "上海市气象局"},
                      {"title": "关于网传公园雷击事件的复函", "publisher": "浦东新区应急管理局"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, title="关于“浦东一公园遭雷击致3人死亡”的辟谣",
             claim="网传某日下午浦东一公园遭雷击，致3人死亡、多人受伤，并附现场视频。", verdict="false",
@@ -457,7 +536,7 @@ class _Stories:
             body_en="The meteorological bureau recorded no cloud-to-ground lightning near the park that day and no one "
                     "was hurt. The video is years old and was filmed in another province.",
         )
-        workflow.case_publish_debunk(case=case, by=self.publisher)
+        self.flow.case_publish_debunk(case=case, by=self.publisher)
         ban = self.penalty(case, weibo.author, OffenderRole.ORIGINATOR, Measure.POSTING_BAN, "ecosystem-6",
                            "移花接木编造本市突发灾害信息，阅读量逾48万，情节严重。", days=15)
         warning = self.penalty(case, bili.author, OffenderRole.SPREADER, Measure.WARNING, "ecosystem-7",
@@ -473,7 +552,7 @@ class _Stories:
         disposal.penalty_appeal(penalty=ban, by=self.supervisor,
                                 note="账号主体申诉称视频系转载，非本人编造。")
         disposal.penalty_uphold(penalty=ban, by=self.supervisor)
-        workflow.case_complete_disposal(case=case, by=self.disposal2, reason="处罚均已执行，申诉已维持原处理。")
+        self.flow.case_complete_disposal(case=case, by=self.disposal2, reason="处罚均已执行，申诉已维持原处理。")
         return case
 
     # closed, exposed: three platforms, one case; victims who must never be named
@@ -503,7 +582,7 @@ class _Stories:
                              notes="女童继父，遭大量辱骂和“开盒”，已提示平台加强保护。")
         cases.case_party_add(case=case, role=PartyRole.REPORTER, name="陈某某", contact="reporter-0417@example.com",
                              by=self.supervisor, notes="通过12377举报，附评论区“开盒”截图。")
-        workflow.case_start_verification(case=case, by=self.intake, reason="涉未成年人及网暴，P1")
+        self.flow.case_start_verification(case=case, by=self.intake, reason="涉未成年人及网暴，P1")
         cases.case_comment_add(case=case, by=self.verifier,
                                body="已请平台对话题限流、关闭当事人主页评论，等待公安通报。")
         shot = self.screenshot(case, douyin, by=self.verifier, description="抖音视频页截图（当事人面部已打码）")
@@ -522,7 +601,7 @@ class _Stories:
             reasoning="警方通报与景区监控均显示女童系走散，家属第一时间报警；“继父故意遗弃”“警方压消息”均无事实依据。",
             sources=[{"title": "警情通报", "publisher": "上海市公安局某区分局"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         # The published text says "about 40 minutes", a slip corrected below (`correct_beach_notice`).
         content = dict(
             title="关于“海边走失女童系被继父故意遗弃”的辟谣",
@@ -544,7 +623,7 @@ class _Stories:
         notices.notice_edit(notice=notice, by=self.editor, **content)
         notices.notice_submit(notice=notice, by=self.editor)
         notices.notice_review(notice=notice, by=self.reviewer2, decision="approve", comments="已删去年龄，同意发布。")
-        workflow.case_publish_debunk(case=case, by=self.publisher)
+        self.flow.case_publish_debunk(case=case, by=self.publisher)
         closure = self.penalty(case, douyin.author, OffenderRole.ORIGINATOR, Measure.CLOSE_ACCOUNT,
                                "cyberviolence-accounts",
                                "编造未成年人被遗弃谣言并煽动网民攻击当事家庭，阅读量逾260万，情节特别严重。")
@@ -557,7 +636,7 @@ class _Stories:
             reports = [r for r in beach_reports if r.platform.slug == slug]
             self.platform_carries_out(self.order(case, slug, reports=reports, penalties=penalties,
                                                  instructions="删除相关内容，对账号执行处罚，关闭当事人信息的搜索联想。"))
-        workflow.case_complete_disposal(case=case, by=self.disposal)
+        self.flow.case_complete_disposal(case=case, by=self.disposal)
         return case
 
     def first_bulletin(self, beach: Case, lightning: Case):
@@ -605,7 +684,7 @@ class _Stories:
                               author=AuthorInput("tt-88120455", "车友圈资讯", "车友圈资讯", AccountType.SELF_MEDIA,
                                                  23000))
         case = weibo.case
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         shot = self.screenshot(case, weibo, by=self.verifier, description="微博帖截图")
         self.ask(case, Authority.TRANSPORT, "上海市公安局交通警察总队",
                  "网传“新交规”扣分清单是否为现行或即将施行的规定？",
@@ -615,7 +694,7 @@ class _Stories:
             reasoning="旧帖翻炒，真假条款混杂，冒充“新交规”传播，易误导驾驶人。",
             sources=[{"title": "交通违法记分规定解读", "publisher": "上海市公安局交通警察总队"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, title="网传“新交规扣分清单”系旧帖翻炒",
             claim="网传“辣手新交规”扣分清单即将施行。", verdict="misleading",
@@ -625,13 +704,13 @@ class _Stories:
             sources=[{"title": "交通违法记分规定解读", "publisher": "上海市公安局交通警察总队"}],
             title_en="Misleading: the 'new traffic rules' points list is a 2013 post",
         )
-        workflow.case_publish_debunk(case=case, by=self.publisher)
+        self.flow.case_publish_debunk(case=case, by=self.publisher)
         warning = self.penalty(case, weibo.author, OffenderRole.SPREADER, Measure.WARNING, "ecosystem-7",
                                "转发旧帖冒充新规，首次违规。")
         self.platform_carries_out(self.order(case, "weibo", reports=[weibo], penalties=[warning]))
         self.platform_carries_out(self.order(case, "toutiao", reports=[toutiao], by=self.disposal2))
-        workflow.case_complete_disposal(case=case, by=self.disposal2)
-        workflow.case_close_without_exposure(case=case, by=self.supervisor,
+        self.flow.case_complete_disposal(case=case, by=self.disposal2)
+        self.flow.case_close_without_exposure(case=case, by=self.supervisor,
                                              reason="旧帖翻炒、情节轻微，辟谣已覆盖，不列入曝光台。")
         return case
 
@@ -643,7 +722,7 @@ class _Stories:
                                content_type=ContentType.VIDEO,
                                author=AuthorInput("ks-3302117", "同城热搜君_88", "同城热搜君", AccountType.MCN, 64000))
         case = kuaishou.case
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         company = Subject.objects.create(name="某文化传媒有限公司（化名）", kind=SubjectKind.ORGANISATION,
                                          notes="MCN机构，旗下抖音“沪上夜话Vlog_88”、快手“同城热搜君_88”由其统一运营。")
         for account in (self.platforms["douyin"].accounts.get(platform_account_id="dy-70331958"), kuaishou.author):
@@ -656,7 +735,7 @@ class _Stories:
             reasoning="市场监管部门抽检合格；非洲猪瘟不感染人，“有人感染住院”系编造。",
             sources=[{"title": "关于非洲猪瘟的科普", "publisher": "上海市农业农村委员会"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, title="关于“菜市场猪肉查出非洲猪瘟致人感染”的辟谣",
             claim="网传本市某菜市场猪肉查出非洲猪瘟，已有人感染住院。", verdict="false",
@@ -665,13 +744,13 @@ class _Stories:
             sources=[{"title": "关于非洲猪瘟的科普", "publisher": "上海市农业农村委员会"}],
             reviewer=self.reviewer2,
         )
-        workflow.case_publish_debunk(case=case, by=self.publisher2)
+        self.flow.case_publish_debunk(case=case, by=self.publisher2)
         ban = self.penalty(case, kuaishou.author, OffenderRole.ORIGINATOR, Measure.POSTING_BAN, "ecosystem-6",
                            "编造疫情信息引发恐慌，以此为同城号引流。", days=30)
         self.penalty(case, kuaishou.author, OffenderRole.ORIGINATOR, Measure.REFER_POLICE, "psapl-25",
                      "编造疫情信息，扰乱公共秩序，移送公安机关依法处理。")
         self.platform_carries_out(self.order(case, "kuaishou", reports=[kuaishou], penalties=[ban]))
-        workflow.case_complete_disposal(case=case, by=self.disposal)
+        self.flow.case_complete_disposal(case=case, by=self.disposal)
         bulletin = bulletins.bulletin_create(
             by=self.publisher2, title=f"{self.today.year}年{self.today.month}月网络谣言典型案例曝光（第二批）",
             period_start=self.today.replace(day=1), period_end=self.today,
@@ -699,7 +778,7 @@ class _Stories:
                                content_type=ContentType.VIDEO,
                                author=AuthorInput("ks-3302117", "同城热搜君_88", "同城热搜君", AccountType.MCN, 64000))
         cases.case_tag_campaigns(case=case, campaigns=[self.campaigns["qinglang-pujiang-hostility"]], by=self.intake)
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         shot = self.screenshot(case, douyin, by=self.verifier, description="抖音视频截图")
         self.ask(case, Authority.HEALTH, "上海市卫生健康委员会", "请说明临床用血收费构成及血液是否存在买卖。",
                  answer="临床用血只收取血液采集、储存、分离、检验等成本费用，标准由价格主管部门核定；血液不得买卖。")
@@ -709,7 +788,7 @@ class _Stories:
             sources=[{"title": "中华人民共和国献血法", "publisher": "全国人民代表大会常务委员会"},
                      {"title": "临床用血收费说明", "publisher": "上海市卫生健康委员会"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, title="关于“无偿献血被高价倒卖”的辟谣",
             claim="网传血站把市民无偿献的血以每袋上千元卖给医院牟利。", verdict="false",
@@ -719,7 +798,7 @@ class _Stories:
             sources=[{"title": "临床用血收费说明", "publisher": "上海市卫生健康委员会"}],
             title_en="False: 'donated blood is sold on for profit'",
         )
-        workflow.case_publish_debunk(case=case, by=self.publisher)
+        self.flow.case_publish_debunk(case=case, by=self.publisher)
         cases.case_assign(case=case, assignee=self.disposal2, by=self.supervisor)
         # The person behind the Douyin account also runs the Weibo account banned in the lightning case.
         person = Subject.objects.create(name="刘某（化名）", kind=SubjectKind.PERSON,
@@ -765,17 +844,17 @@ class _Stories:
                                   claim="来电称网传牙膏管底部颜色条代表成分，黑色为“纯化学”，要求核实。")
         cases.case_set_priority(case=case, priority=Priority.P2, by=self.supervisor,
                                 reason="涉日用品消费，多渠道报送，关注度上升。")
-        workflow.case_start_verification(case=case, by=self.intake)
-        workflow.case_merge_into(case=hotline, target=case, by=self.intake, reason="同一谣言，并入平台报送的案件。")
+        self.flow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_merge_into(case=hotline, target=case, by=self.intake, reason="同一谣言，并入平台报送的案件。")
         if second.case_id != case.pk:  # the matcher did not see the rewording as the same rumour
-            workflow.case_merge_into(case=second.case, target=case, by=self.intake, reason="同一谣言的不同表述。")
+            self.flow.case_merge_into(case=second.case, target=case, by=self.intake, reason="同一谣言的不同表述。")
         shot = self.screenshot(case, first, by=self.verifier, description="微博帖截图")
         cases.finding_record(
             case=case, verdict=Verdict.FALSE, by=self.verifier, evidence=[shot],
             reasoning="牙膏管尾部色标是灌装封尾时供机器识别定位的光标，颜色取决于包装设计，与成分无关。",
             sources=[{"title": "牙膏管色标的用途", "publisher": "日化行业专家"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, approve=False, title="牙膏管底部“颜色条”与成分无关",
             claim="网传牙膏管底部颜色条表示成分：绿色纯天然、黑色纯化学。", verdict="false",
@@ -799,14 +878,14 @@ class _Stories:
                     comments=95, author=AuthorInput("ue31387a6120f", "weibo_e31387", followers=234850))
         case = first.case
         cases.case_assign(case=case, assignee=self.editor, by=self.supervisor)
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         shot = self.screenshot(case, first, by=self.verifier, description="微博帖截图")
         cases.finding_record(
             case=case, verdict=Verdict.FALSE, by=self.verifier, evidence=[shot],
             reasoning="西瓜注射后针眼处极易腐烂变质，“打针催红催甜”不具可操作性；市场监管抽检未发现相关问题。",
             sources=[{"title": "夏季瓜果消费提示", "publisher": "上海市市场监督管理局"}],
         )
-        workflow.case_confirm_rumour(case=case, by=self.verifier)
+        self.flow.case_confirm_rumour(case=case, by=self.verifier)
         self.notice(
             case, submit=False, title="“打针西瓜”不靠谱",
             claim="网传商贩给未成熟西瓜注射甜蜜素、胭脂红，使其变红变甜。", verdict="false",
@@ -823,13 +902,13 @@ class _Stories:
             hours_ago=6, views=3200, reposts=41, source=ReportSource.AUTOMATED_DETECTION,
             author=AuthorInput("wb-3381902266", "通勤打工人日记", followers=950))
         case = report.case
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         self.ask(case, Authority.TRANSPORT, "上海市交通委员会", "请核实今早该站是否因故障临时封站。",
                  answer="属实。该站今日7时50分至8时35分因信号设备故障临时封站，已恢复运营。")
         cases.finding_record(case=case, verdict=Verdict.TRUE, by=self.verifier,
                              reasoning="交通部门确认该站确因信号故障临时封站，现已恢复。",
                              sources=[{"title": "运营信息", "publisher": "上海市交通委员会"}])
-        workflow.case_clear(case=case, by=self.verifier, reason="经交通部门确认属实，不属谣言。")
+        self.flow.case_clear(case=case, by=self.verifier, reason="经交通部门确认属实，不属谣言。")
         return case
 
     # closed, unverifiable
@@ -841,13 +920,13 @@ class _Stories:
             hours_ago=40, views=3900, reposts=12, content_type=ContentType.VIDEO,
             author=AuthorInput("dy-10293847", "夜猫子阿强", followers=420))
         case = report.case
-        workflow.case_start_verification(case=case, by=self.intake)
+        self.flow.case_start_verification(case=case, by=self.intake)
         self.capture(case, report, by=self.verifier, description="原视频已被发布者删除，仅留存页面文字")
         self.ask(case, Authority.EMERGENCY, "区应急管理局", "请核实当夜该区域是否发生燃气爆炸或其他事故。",
                  answer="当夜未接到燃气爆炸警情和事故报告。")
         cases.finding_record(case=case, verdict=Verdict.UNVERIFIABLE, by=self.verifier,
                              reasoning="发布者已删帖，无法取得原始视频；相关部门未接警情，巨响来源无法确认。")
-        workflow.case_close_unverifiable(case=case, by=self.supervisor,
+        self.flow.case_close_unverifiable(case=case, by=self.supervisor,
                                          reason="原始材料灭失，相关部门无记录，现有材料不足以判定真伪。")
         return case
 
@@ -859,7 +938,7 @@ class _Stories:
             hours_ago=26, views=1500, category=Category.OTHER, source=ReportSource.USER_REPORT,
             reason="商家投诉：该评价为不实信息，要求删除",
             author=AuthorInput("dp-77120013", "爱吃辣的小周", followers=230))
-        workflow.case_dismiss(case=report.case, by=self.supervisor,
+        self.flow.case_dismiss(case=report.case, by=self.supervisor,
                               reason="系消费者评价与商家纠纷，不属网络谣言治理范围，已告知商家通过平台申诉渠道处理。")
         return report.case
 
@@ -874,7 +953,7 @@ class _Stories:
         cases.case_assign(case=case, assignee=self.verifier, by=self.supervisor)
         cases.case_party_add(case=case, role=PartyRole.REPORTER, name="赵某某", contact="parent-0002@example.com",
                              by=self.supervisor, notes="学生家长，通过12377举报。")
-        workflow.case_start_verification(case=case, by=self.intake, reason="涉学生健康，优先核查")
+        self.flow.case_start_verification(case=case, by=self.intake, reason="涉学生健康，优先核查")
         self.screenshot(case, report, by=self.verifier, description="微博帖截图，内含家长群聊天截图")
         self.ask(case, Authority.EDUCATION, "区教育局", "请核实该校当日午餐后是否有学生集体就医。")
         self.ask(case, Authority.HEALTH, "区卫生健康委员会", "请核实当日是否接报学生群体性食源性疾病。")
