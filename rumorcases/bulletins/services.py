@@ -1,7 +1,8 @@
 """Exposure bulletins: drafting, entries, review and publication (four-eyes)."""
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from rumorcases.bulletins.choices import BulletinStatus
@@ -43,14 +44,16 @@ def bulletin_create(*, by, title: str, period_start, period_end, introduction: s
 
 
 def measures_summary(case) -> str:
-    """The accounts acted on, by platform and measure, as the public may read it. One query."""
+    """The accounts acted on, by platform and measure, as the public may read it: in the
+    bulletin's language (the site's), whatever the language of the person assembling it.
+    One query."""
     lines = []
     penalties = case.penalties.filter(status=PenaltyStatus.EXECUTED).select_related("account__platform")
-    for penalty in penalties.order_by("account__platform__name", "id"):
-        account = penalty.account
-        days = _("%(n)s days") % {"n": penalty.duration_days} if penalty.duration_days else ""
-        lines.append(" ".join(filter(None, [f"{account.platform.name}", f"@{account.handle or account.display_name}",
-                                            str(penalty.get_measure_display()), days])))
+    with translation.override(settings.LANGUAGE_CODE):
+        for penalty in penalties.order_by("account__platform__name", "id"):
+            account = penalty.account
+            lines.append(f"{account.platform.name} @{account.handle or account.display_name} "
+                         f"{penalty.measure_with_duration()}")
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rumorcases.bulletins import services as bulletins
 from rumorcases.bulletins.choices import BulletinStatus
@@ -260,6 +260,9 @@ def test_it_summarises_executed_penalties_by_platform_and_measure(build, cast, p
     assert ban_line.startswith(f"抖音 @dy_pusher {ban_label}")
     assert "7" in ban_line
     assert str(Measure.CLOSE_ACCOUNT.label) not in summary
+    # Assembled by someone reading the UI in English, the public text is still the bulletin's.
+    with translation.override("en"):
+        assert bulletins.measures_summary(case) == summary
     assert str(Measure.DEMONETISE.label) not in summary
 
     workflow.case_complete_disposal(case=case, by=cast.disposal)
