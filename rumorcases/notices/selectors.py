@@ -42,6 +42,18 @@ def notice_list_for_case(case) -> QuerySet:
             .annotate(version_count=Count("versions")).order_by("-created_at", "-id"))
 
 
+def notice_draft_start(case) -> dict:
+    """What a new draft starts from: the case's claim, and the verdict and sources of its latest
+    finding that calls the claim a rumour. One query."""
+    from rumorcases.cases.choices import RUMOUR_VERDICTS
+
+    initial = {"claim": case.claim}
+    finding = case.findings.filter(verdict__in=RUMOUR_VERDICTS).order_by("-recorded_at", "-id").first()
+    if finding is not None:
+        initial.update(verdict=finding.verdict, sources=finding.sources)
+    return initial
+
+
 def notice_get_for_case(case, *, pk: int) -> DebunkNotice:
     """One of the case's notices (404 for any other). One query."""
     notice = (case.notices.select_related("case", "current_version", "created_by", "approved_by", "published_by")

@@ -22,6 +22,7 @@ from rumorcases.cases.models import Case
 from rumorcases.cases.workflow import REASON_REQUIRED_FOR, TRANSITION_SERVICES
 from rumorcases.core.exceptions import CHANGED_MEANWHILE, GUARD_FAILED
 from rumorcases.core.fsm import available_transitions, refusal, role_may_fire, transition_label
+from rumorcases.core.selectors import notification_list_for_user
 from rumorcases.core.services import notification_mark_read
 from rumorcases.staff.access import require_perm, staff_view
 from rumorcases.staff.forms.base import attempt, refusal_status
@@ -357,7 +358,7 @@ def report_relocate(request, report_id):
 @staff_view
 def notifications(request):
     """The user's notifications, newest first; unread ones marked."""
-    page_obj = Paginator(request.user.notifications.all(), 25).get_page(request.GET.get("page"))
+    page_obj = Paginator(notification_list_for_user(request.user), 25).get_page(request.GET.get("page"))
     return render(request, "staff/cases/notifications.html", {"title": _("Notifications"), "page_obj": page_obj})
 
 

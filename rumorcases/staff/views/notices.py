@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from rumorcases.cases import workflow
-from rumorcases.cases.choices import RUMOUR_VERDICTS, CaseStatus
+from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.selectors import case_get_for_user
 from rumorcases.core.fsm import available_transitions
 from rumorcases.notices import selectors
@@ -33,15 +33,6 @@ def _version_content(version: NoticeVersion | None) -> dict:
     return {name: getattr(version, name) for name in CONTENT_FIELDS} if version is not None else {}
 
 
-def _create_initial(case) -> dict:
-    """A new draft starts from the case's claim and its latest rumour finding."""
-    initial = {"claim": case.claim}
-    finding = case.findings.filter(verdict__in=RUMOUR_VERDICTS).order_by("-recorded_at", "-id").first()
-    if finding is not None:
-        initial.update(verdict=finding.verdict, sources=finding.sources)
-    return initial
-
-
 def _notice_page(request, case, notice=None, *, status=200, **forms_given):
     user = request.user
     notices = list(selectors.notice_list_for_case(case))
@@ -59,7 +50,7 @@ def _notice_page(request, case, notice=None, *, status=200, **forms_given):
     context.update(forms_given)
     has_active = any(n.status in notice_services.ACTIVE_STATES for n in notices)
     if may_draft and case.status == CaseStatus.DEBUNKING and not has_active and "create_form" not in context:
-        context["create_form"] = NoticeContentForm(initial=_create_initial(case))
+        context["create_form"] = NoticeContentForm(initial=selectors.notice_draft_start(case))
     if notice is not None:
         versions = selectors.notice_versions(notice)
         context.update(
