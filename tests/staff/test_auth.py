@@ -1,8 +1,13 @@
 """Signing in and out of the staff UI, and the lockout after repeated failures."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from axes.models import AccessAttempt
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 LOGIN = "/staff/login/"
 
@@ -72,3 +77,22 @@ def test_the_language_switch_sets_english(client, cast):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/staff/login/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "en"
+
+
+def test_a_session_expires_after_its_age(client, cast, settings):
+    settings.SESSION_COOKIE_AGE = 3600
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        client.force_login(cast.intake)
+        assert client.get(reverse("staff:my_work")).status_code == 200
+        traveller.shift(timedelta(seconds=3601))
+        response = client.get(reverse("staff:my_work"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+
+
+def test_every_form_needs_its_csrf_token(cast):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(cast.intake)
+    assert csrf_client.post(reverse("staff:report_new"), {"content": "网传某地发生爆炸"}).status_code == 403
+    signed_out = Client(enforce_csrf_checks=True)
+    assert signed_out.post(LOGIN, {"username": "alice", "password": "pw-alice"}).status_code == 403
