@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "rumorcases.bulletins",
     "rumorcases.api",
     "rumorcases.staff",
+    "rumorcases.public",
+    "rumorcases.documents",
 ]
 
 MIDDLEWARE = [

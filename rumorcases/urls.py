@@ -8,8 +8,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("rumorcases.api.urls")),
     path("staff/", include("rumorcases.staff.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("rumorcases.notices.urls")),  # the language switch (set_language)
+    path("i18n/", include("django.conf.urls.i18n")),  # the language switch (set_language)
+    path("", include("rumorcases.notices.urls")),
+    path("", include("rumorcases.documents.urls")),
+    path("", include("rumorcases.public.urls")),
     path("", RedirectView.as_view(pattern_name="staff:my_work", permanent=False)),
 ]
 

@@ -1,0 +1,5 @@
+"""The official documents (PDF) the public downloads."""
+
+app_name = "documents"
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""The public site (no sign-in)."""
+
+app_name = "public"
+
+urlpatterns = []
