@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files, no CDN
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files before everything else: no session, no language, no database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,10 +158,17 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+# WhiteNoise serves the static files. With DEBUG off they carry hashed names (style.3f2a….css,
+# from `collectstatic`'s manifest) and are cached by browsers for a year. With DEBUG on — a
+# newcomer's checkout, and the test suite, whose settings are read with DEBUG on — the names stay
+# plain and WhiteNoise finds the files in place, so nothing needs `collectstatic` first.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Evidence uploads: size cap in bytes, and the content types accepted (checked from the bytes).
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_BYTES", 50 * 1024 * 1024)
@@ -209,6 +219,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages (rumorcases/public/cache.py, docs/public.md): how long a rendered page is kept;
+# for how long it is served without checking the database (the most a change made in another
+# process can take to show with a local-memory cache; 0 with DEBUG on, so a developer — and
+# the test suite — sees every change at once); how long browsers and proxies may reuse it.
+PUBLIC_PAGE_CACHE_SECONDS = envint("PUBLIC_PAGE_CACHE_SECONDS", 600)
+PUBLIC_PAGE_RECHECK_SECONDS = envint("PUBLIC_PAGE_RECHECK_SECONDS", 0 if DEBUG else 5)
+PUBLIC_PAGE_MAX_AGE = envint("PUBLIC_PAGE_MAX_AGE", 60)
 
 # --- E-mail ---------------------------------------------------------------
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -290,6 +307,8 @@ OFFICE_NAME = envstr("OFFICE_NAME", "上海市互联网信息办公室")
 OFFICE_NAME_EN = envstr("OFFICE_NAME_EN", "Shanghai Internet Information Office")
 # Prefix of debunk notices' document numbers, e.g. 沪网信辟〔2026〕12号.
 NOTICE_NUMBER_PREFIX = envstr("NOTICE_NUMBER_PREFIX", "沪网信辟")
+# The office's own published hotline numbers and mailboxes: the privacy gate lets them through.
+PRIVACY_PUBLIC_CONTACTS = envlist("PRIVACY_PUBLIC_CONTACTS", [])
 # A case closed less than this many days ago still receives matching reports.
 MATCH_RECENTLY_CLOSED_DAYS = envint("MATCH_RECENTLY_CLOSED_DAYS", 30)
 # Near-duplicate matching (MinHash band keys in the database, docs/matching.md). Off only to
@@ -310,4 +329,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    # WeasyPrint and fontTools report every step of a PDF at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -4,9 +4,10 @@ and helpers that bring a case to any state through the real services."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rumorcases.cases import services as case_services
 from rumorcases.cases import workflow
@@ -24,6 +25,15 @@ def _exact_matching_only(settings):
     # The fixtures' texts differ in a digit or two and would join one case as near duplicates;
     # tests/cases/test_fingerprints.py turns near-duplicate matching on.
     settings.MATCH_NEAR_DUPLICATES = False
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English leaves English active in the thread (LocaleMiddleware activates, nothing
+    # deactivates): every test starts in the site's language, as a fresh request would.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -13,14 +13,51 @@ from rumorcases.cases.services import _invalid, require_perm
 from rumorcases.cases.workflow import case_mark_exposed
 from rumorcases.core.audit import audit_record
 from rumorcases.core.exceptions import FOUR_EYES, GUARD_FAILED, INVALID, REASON_REQUIRED, ApplicationError
-from rumorcases.core.fsm import fire
+from rumorcases.core.fsm import fire, refusal
+from rumorcases.core.privacy import PublicText, field_label, privacy_gate
 from rumorcases.core.services import counter_next
 from rumorcases.disposal.choices import PenaltyStatus
+from rumorcases.documents.services import document_queue_for_bulletin
+
+ENTRY_TEXT_FIELDS = ("headline", "rumour_summary", "finding_summary", "measures_summary")
+
+
+def _entry_texts(texts: dict, *, prefix: str = "", where: str = "") -> list[PublicText]:
+    """An entry's public texts for the privacy gate, named as the entry form's fields (`prefix`
+    and `where` place them in the whole bulletin)."""
+    return [PublicText(prefix + name, where + field_label(BulletinEntry, name, capitalise=not where),
+                       texts.get(name) or "")
+            for name in ENTRY_TEXT_FIELDS]
+
+
+def bulletin_public_texts(bulletin: Bulletin, entries: list[BulletinEntry]) -> list[PublicText]:
+    """Everything of a bulletin the public reads: its title, introduction and each entry's texts."""
+    texts = [PublicText(name, field_label(Bulletin, name), getattr(bulletin, name) or "")
+             for name in ("title", "title_en", "introduction")]
+    for number, entry in enumerate(entries, start=1):
+        where = _("Entry %(n)s (%(ref)s), ") % {"n": number, "ref": entry.case.reference}
+        texts += _entry_texts({name: getattr(entry, name) for name in ENTRY_TEXT_FIELDS},
+                              prefix=f"entries.{number}.", where=where)
+    return texts
+
+
+def _entry_gate(bulletin: Bulletin, case, texts: dict) -> None:
+    """An entry is checked against the names listed in every case of its bulletin: a victim of
+    one case named in another's entry is refused at publication too."""
+    cases = [case, *Case.objects.filter(bulletin_entries__bulletin=bulletin).exclude(pk=case.pk)]
+    privacy_gate(texts=_entry_texts(texts), cases=cases)
 
 
 def _require_draft(bulletin: Bulletin) -> None:
     if bulletin.status != BulletinStatus.DRAFT:
         raise ApplicationError(INVALID, _("Only a draft bulletin can be changed."), status_code=409)
+
+
+def _refuse_if_not(bulletin: Bulletin, transition: str, by) -> None:
+    """State and role first, as `fire` would: the privacy gate answers only those who may act."""
+    problem = refusal(bulletin, transition, by)
+    if problem is not None:
+        raise problem
 
 
 @transaction.atomic
@@ -36,6 +73,8 @@ def bulletin_create(*, by, title: str, period_start, period_end, introduction: s
         errors["period_end"] = [_("The period ends before it starts.")]
     if errors:
         raise _invalid(errors)
+    privacy_gate(texts=[PublicText(name, field_label(Bulletin, name), (value or "").strip()) for name, value in
+                        (("title", title), ("title_en", title_en), ("introduction", introduction))])
     bulletin = Bulletin.objects.create(title=title.strip(), title_en=title_en.strip(), period_start=period_start,
                                        period_end=period_end, introduction=introduction.strip(), drafted_by=by)
     audit_record(actor=by, action="bulletin.drafted", obj=bulletin,
@@ -74,12 +113,12 @@ def bulletin_add_entry(*, bulletin: Bulletin, case, by, headline: str, rumour_su
             errors[name] = [_("This field is required.")]
     if errors:
         raise _invalid(errors)
+    texts = {"headline": headline.strip()[:200], "rumour_summary": rumour_summary.strip(),
+             "finding_summary": finding_summary.strip(),
+             "measures_summary": measures.strip() if measures is not None else measures_summary(case)}
+    _entry_gate(bulletin, case, texts)
     position = bulletin.entries.count() + 1
-    entry = BulletinEntry.objects.create(
-        bulletin=bulletin, case=case, position=position, headline=headline.strip()[:200],
-        rumour_summary=rumour_summary.strip(), finding_summary=finding_summary.strip(),
-        measures_summary=measures.strip() if measures is not None else measures_summary(case),
-    )
+    entry = BulletinEntry.objects.create(bulletin=bulletin, case=case, position=position, **texts)
     audit_record(actor=by, action="bulletin.entry_added", obj=bulletin, case_reference=case.reference,
                  data={"entry": entry.pk})
     return entry
@@ -109,6 +148,9 @@ def bulletin_update_entry(*, entry: BulletinEntry, by, headline: str, rumour_sum
         errors["headline"] = [_("At most 200 characters.")]
     if errors:
         raise _invalid(errors)
+    _entry_gate(entry.bulletin, entry.case, {"headline": headline.strip(), "rumour_summary": rumour_summary.strip(),
+                                             "finding_summary": finding_summary.strip(),
+                                             "measures_summary": (measures or "").strip()})
     entry.headline = headline.strip()
     entry.rumour_summary = rumour_summary.strip()
     entry.finding_summary = finding_summary.strip()
@@ -148,7 +190,10 @@ def bulletin_move_entry(*, entry: BulletinEntry, by, direction: str) -> Bulletin
 def bulletin_submit(*, bulletin: Bulletin, by) -> Bulletin:
     if not bulletin.entries.exists():
         raise ApplicationError(GUARD_FAILED, _("A bulletin needs at least one entry."))
-    fire(bulletin, "submit", by=by, update_fields=["submitted_at"])
+    _refuse_if_not(bulletin, "submit", by)
+    entries = list(bulletin.entries.select_related("case"))
+    privacy_gate(texts=bulletin_public_texts(bulletin, entries), cases=[e.case for e in entries])
+    fire(bulletin, "submit", by=by, update_fields=["submitted_at"], checked=True)
     audit_record(actor=by, action="bulletin.submitted", obj=bulletin)
     return bulletin
 
@@ -176,9 +221,13 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     if waiting:
         raise ApplicationError(GUARD_FAILED, _("These cases are no longer waiting for exposure: %(refs)s")
                                % {"refs": ", ".join(waiting)})
+    _refuse_if_not(bulletin, "publish", by)
+    # No flag and no role skips this: what is published is checked here, every time.
+    privacy_gate(texts=bulletin_public_texts(bulletin, entries), cases=[e.case for e in entries],
+                 advice=_("Send the bulletin back to its drafter to change the text."))
     year = timezone.localdate().year
     fire(bulletin, "publish", by=by, update_fields=["published_by", "published_at", "year", "issue_number"],
-         publisher=by, year=year, issue_number=counter_next(name=f"bulletin-{year}"))
+         checked=True, publisher=by, year=year, issue_number=counter_next(name=f"bulletin-{year}"))
     # Lock the cases before the audit event below locks the chain head: a transition on one of
     # them locks its row and then the head, and taking the two the other way round deadlocks.
     # The copies in `entries` stay as loaded, so a case moved meanwhile answers "changed meanwhile".
@@ -189,4 +238,5 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
     for entry in entries:
         case_mark_exposed(case=entry.case, by=by, system=True,
                           reason=_("Published in bulletin %(year)s-%(n)s") % {"year": year, "n": bulletin.issue_number})
+    document_queue_for_bulletin(bulletin)
     return bulletin

@@ -15,7 +15,7 @@ from rumorcases.cases.choices import CaseStatus
 from rumorcases.cases.models import Case, CaseTransition, Report
 from rumorcases.core.audit import audit_record
 from rumorcases.core.exceptions import INVALID, REASON_REQUIRED, ApplicationError
-from rumorcases.core.fsm import fire, refusal
+from rumorcases.core.fsm import fire, refusal, reload_from_db
 
 # The transitions that must say why.
 REASON_REQUIRED_FOR = {
@@ -115,11 +115,17 @@ def case_publish_debunk(*, case: Case, by, reason: str = "") -> CaseTransition:
     """Publish the case's approved debunk notice and move the case on to disposal."""
     from rumorcases.notices.services import notice_publish
 
-    with transaction.atomic():
-        record = _transition(case=case, name="publish_debunk", by=by, reason=reason)
-        notice = case.notices.filter(status="approved").exclude(approved_by=None).order_by("-approved_at").first()
-        notice_publish(notice=notice, by=by)
-        CaseTransition.objects.filter(pk=record.pk).update(data={"notice": str(notice.public_id)})
+    try:
+        with transaction.atomic():
+            record = _transition(case=case, name="publish_debunk", by=by, reason=reason)
+            notice = case.notices.filter(status="approved").exclude(approved_by=None).order_by("-approved_at").first()
+            notice_publish(notice=notice, by=by)
+            CaseTransition.objects.filter(pk=record.pk).update(data={"notice": str(notice.public_id)})
+    except Exception:
+        # The case had moved in memory before the notice was refused (four eyes, personal data);
+        # the database rolled back, and so must the caller's copy.
+        reload_from_db(case)
+        raise
     return record
 
 

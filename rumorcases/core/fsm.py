@@ -26,7 +26,8 @@ from rumorcases.core.exceptions import (
 _RELOAD_LOCK = threading.Lock()
 
 
-def _reload(obj) -> None:
+def reload_from_db(obj) -> None:
+    """`refresh_from_db` that is safe for a protected state field (see `_RELOAD_LOCK`)."""
     with _RELOAD_LOCK:
         obj.refresh_from_db()
 
@@ -110,17 +111,17 @@ def fire(obj, name: str, *, by, update_fields: list[str], system: bool = False, 
                 on_moved(obj)
             obj.save(update_fields=[meta.field.name, *update_fields])
     except fsm.ConcurrentTransition:
-        _reload(obj)
+        reload_from_db(obj)
         raise changed_meanwhile(obj) from None
     except fsm.TransitionNotAllowed:
         # django-fsm checks the guards again when the method runs; one that held when `refusal`
         # ran no longer holds, because another transaction committed in between.
-        _reload(obj)
+        reload_from_db(obj)
         problem = refusal(obj, name, by, system=system) if meta.field.get_state(obj) == source else None
         raise (problem or changed_meanwhile(obj)) from None
     except Exception:
         if obj.pk:
-            _reload(obj)
+            reload_from_db(obj)
         raise
     return source
 

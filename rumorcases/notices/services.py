@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,9 +11,11 @@ from rumorcases.cases.services import _clean_sources, _invalid, require_perm
 from rumorcases.core import roles
 from rumorcases.core.audit import audit_record
 from rumorcases.core.exceptions import FOUR_EYES, INVALID, REASON_REQUIRED, ApplicationError
-from rumorcases.core.fsm import fire
+from rumorcases.core.fsm import fire, refusal
 from rumorcases.core.models import NotificationKind
+from rumorcases.core.privacy import PublicText, field_label, privacy_gate
 from rumorcases.core.services import counter_next, notification_send
+from rumorcases.documents.services import document_queue_for_notice
 from rumorcases.notices.choices import NoticeStatus, ReviewDecision
 from rumorcases.notices.models import DebunkNotice, NoticeCorrection, NoticeReview, NoticeVersion
 
@@ -47,6 +50,33 @@ def _add_version(notice: DebunkNotice, content: dict, by) -> NoticeVersion:
     notice.current_version = version
     notice.save(update_fields=["current_version"])
     return version
+
+
+def notice_public_texts(content: dict) -> list[PublicText]:
+    """The texts of a notice's content (a version's or a correction's) that the public reads,
+    named as the content form's fields for the privacy gate."""
+    texts = [PublicText(name, field_label(NoticeVersion, name), str(content.get(name) or ""))
+             for name in CONTENT_FIELDS if name not in ("verdict", "sources")]
+    for number, source in enumerate(content.get("sources") or [], start=1):
+        for part in ("title", "url", "publisher"):
+            texts.append(PublicText("sources", _("Sources, line %(n)s (%(part)s)") % {"n": number, "part": part},
+                                    str(source.get(part) or "")))
+    return texts
+
+
+def _stored_texts(notice: DebunkNotice) -> list[PublicText]:
+    """The public texts of the notice's current version as stored now: the caller's copy of the
+    notice may predate an edit. One query."""
+    current = DebunkNotice.objects.filter(pk=notice.pk).values("current_version")[:1]
+    version = NoticeVersion.objects.get(pk=Subquery(current))
+    return notice_public_texts({name: getattr(version, name) for name in CONTENT_FIELDS})
+
+
+def _refuse_if_not(notice: DebunkNotice, transition: str, by) -> None:
+    """State and role first, as `fire` would: the privacy gate answers only those who may act."""
+    problem = refusal(notice, transition, by)
+    if problem is not None:
+        raise problem
 
 
 def notice_authors(notice: DebunkNotice) -> set[int]:
@@ -87,7 +117,11 @@ def notice_edit(*, notice: DebunkNotice, by, **content) -> NoticeVersion:
 
 @transaction.atomic
 def notice_submit(*, notice: DebunkNotice, by) -> DebunkNotice:
-    fire(notice, "submit", by=by, update_fields=["submitted_at"])
+    _refuse_if_not(notice, "submit", by)
+    # Publication runs the privacy gate whatever happens here; running it now spares a round trip.
+    privacy_gate(texts=_stored_texts(notice), cases=[notice.case],
+                 advice=_("Edit the draft, then submit it again."))
+    fire(notice, "submit", by=by, update_fields=["submitted_at"], checked=True)
     audit_record(actor=by, action="notice.submitted", obj=notice, case_reference=notice.case.reference,
                  data={"version": notice.current_version.number})
     from django.contrib.auth import get_user_model
@@ -114,7 +148,10 @@ def notice_review(*, notice: DebunkNotice, by, decision: str, comments: str = ""
                                status_code=403)
     version = notice.current_version
     if decision == ReviewDecision.APPROVE:
-        fire(notice, "approve", by=by, update_fields=["approved_by", "approved_at"], approver=by)
+        _refuse_if_not(notice, "approve", by)
+        privacy_gate(texts=_stored_texts(notice), cases=[notice.case],
+                     advice=_("Send the notice back so that its editor can change the text."))
+        fire(notice, "approve", by=by, update_fields=["approved_by", "approved_at"], checked=True, approver=by)
     else:
         fire(notice, "send_back", by=by, update_fields=["approved_by", "approved_at"])
     review = NoticeReview.objects.create(notice=notice, version=version, reviewer=by, decision=decision,
@@ -134,13 +171,19 @@ def notice_publish(*, notice: DebunkNotice, by) -> DebunkNotice:
     if notice.approved_by_id is None or notice.approved_by_id in notice_authors(notice):
         raise ApplicationError(FOUR_EYES, _("The notice must be approved by someone other than its author."),
                                status_code=403)
+    _refuse_if_not(notice, "publish", by)
+    # No flag and no role skips this: what is published is checked here, every time.
+    privacy_gate(texts=_stored_texts(notice), cases=[notice.case],
+                 advice=_("The text can only change in a new draft: a reviewer sends the notice back, "
+                          "its editor changes it, and it is approved again."))
     year = timezone.localdate().year
     number = counter_next(name=f"notice-{year}")
     document_number = f"{settings.NOTICE_NUMBER_PREFIX}〔{year}〕{number}号"
     fire(notice, "publish", by=by, update_fields=["published_by", "published_at", "document_number"],
-         publisher=by, document_number=document_number)
+         checked=True, publisher=by, document_number=document_number)
     audit_record(actor=by, action="notice.published", obj=notice, case_reference=notice.case.reference,
                  data={"document_number": document_number, "sha256": notice.current_version.content_sha256})
+    document_queue_for_notice(notice)
     return notice
 
 
@@ -150,7 +193,10 @@ def notice_withdraw(*, notice: DebunkNotice, by, statement: str) -> DebunkNotice
     if not (statement or "").strip():
         raise ApplicationError(REASON_REQUIRED, _("A public statement is required to withdraw a notice."),
                                fields={"statement": [_("This field is required.")]})
-    fire(notice, "withdraw", by=by, update_fields=["withdrawn_at", "withdrawal_statement"],
+    _refuse_if_not(notice, "withdraw", by)
+    privacy_gate(texts=[PublicText("statement", field_label(DebunkNotice, "withdrawal_statement"), statement.strip())],
+                 cases=[notice.case])
+    fire(notice, "withdraw", by=by, update_fields=["withdrawn_at", "withdrawal_statement"], checked=True,
          statement=statement.strip())
     audit_record(actor=by, action="notice.withdrawn", obj=notice, case_reference=notice.case.reference,
                  data={"statement": statement.strip()})
@@ -167,8 +213,12 @@ def notice_correct(*, notice: DebunkNotice, by, note: str, **content) -> NoticeC
     if not (note or "").strip():
         raise ApplicationError(REASON_REQUIRED, _("A public correction note is required."),
                                fields={"note": [_("This field is required.")]})
-    version = _add_version(notice, _validated_content(content), by)
+    cleaned = _validated_content(content)
+    privacy_gate(texts=[PublicText("note", field_label(NoticeCorrection, "note"), note.strip()),
+                        *notice_public_texts(cleaned)], cases=[notice.case])
+    version = _add_version(notice, cleaned, by)
     correction = NoticeCorrection.objects.create(notice=notice, version=version, note=note.strip(), corrected_by=by)
     audit_record(actor=by, action="notice.corrected", obj=notice, case_reference=notice.case.reference,
                  data={"version": version.number, "sha256": version.content_sha256, "note": note.strip()})
+    document_queue_for_notice(notice)
     return correction
