@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 # Evidence and other uploads are never served as plain media: they are internal
 # and reach staff only through views that check access.
@@ -12,7 +11,6 @@ urlpatterns = [
     path("", include("rumorcases.notices.urls")),
     path("", include("rumorcases.documents.urls")),
     path("", include("rumorcases.public.urls")),
-    path("", RedirectView.as_view(pattern_name="staff:my_work", permanent=False)),
 ]
 
 # Under /api/ a server error answers in the API's JSON error shape; elsewhere, the usual page.

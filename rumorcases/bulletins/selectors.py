@@ -60,3 +60,52 @@ def bulletin_entry_prefill(case: Case) -> dict:
         "finding_summary": version.body if version else (finding.reasoning if finding else ""),
         "measures_summary": measures_summary(case),
     }
+
+
+# --- the public site: published bulletins only ------------------------------------------------
+
+
+def bulletin_public_list() -> QuerySet:
+    """Published bulletins, newest issue first, with their entry count. One query a page."""
+    return (Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).annotate(entry_count=Count("entries"))
+            .order_by("-year", "-issue_number", "-id"))
+
+
+def bulletin_get_public(*, year: int, issue: int) -> Bulletin:
+    """A published bulletin by its number, with its entries in order and their cases' campaigns;
+    404 for anything else (drafts have no number, but a number is no proof). Three queries."""
+    entries = BulletinEntry.objects.prefetch_related("case__campaigns").order_by("position", "id")
+    bulletin = (Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, year=year, issue_number=issue)
+                .prefetch_related(Prefetch("entries", queryset=entries)).first())
+    if bulletin is None:
+        raise Http404
+    return bulletin
+
+
+def bulletin_public_stamp(*, year: int, issue: int) -> tuple | None:
+    """What changes when the bulletin's public pages must change, or None when it is not public.
+    One query."""
+    rows = (Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, year=year, issue_number=issue)
+            .values_list("pk", "published_at")[:1])
+    return rows[0] if rows else None
+
+
+def bulletins_public_stamp() -> tuple:
+    """What changes when the public list of bulletins must change. One aggregate query."""
+    from django.db.models import Max
+
+    row = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).aggregate(count=Count("id"),
+                                                                            published=Max("published_at"))
+    return row["count"], row["published"]
+
+
+def bulletin_public_accounts(bulletin: Bulletin) -> list:
+    """The penalties carried out on accounts in the bulletin's cases, by platform then handle,
+    with the account and platform loaded. Only executed penalties; the caller shows only the
+    platform, the public handle and the measure. One query."""
+    from rumorcases.disposal.choices import PenaltyStatus
+    from rumorcases.disposal.models import Penalty
+
+    return list(Penalty.objects.filter(case__bulletin_entries__bulletin=bulletin, status=PenaltyStatus.EXECUTED)
+                .select_related("account__platform")
+                .order_by("account__platform__name", "account__handle", "id"))

@@ -18,6 +18,7 @@ from rumorcases.core.privacy import PublicText, field_label, privacy_gate
 from rumorcases.core.services import counter_next
 from rumorcases.disposal.choices import PenaltyStatus
 from rumorcases.documents.services import document_queue_for_bulletin
+from rumorcases.public.cache import public_pages_changed
 
 ENTRY_TEXT_FIELDS = ("headline", "rumour_summary", "finding_summary", "measures_summary")
 
@@ -239,4 +240,5 @@ def bulletin_publish(*, bulletin: Bulletin, by) -> Bulletin:
         case_mark_exposed(case=entry.case, by=by, system=True,
                           reason=_("Published in bulletin %(year)s-%(n)s") % {"year": year, "n": bulletin.issue_number})
     document_queue_for_bulletin(bulletin)
+    transaction.on_commit(public_pages_changed)
     return bulletin

@@ -24,6 +24,7 @@ from rumorcases.disposal.choices import (
 from rumorcases.disposal.models import Account, DisposalOrder, LegalProvision, OrderItem, Penalty, Subject
 from rumorcases.platforms.models import WebhookEvent
 from rumorcases.platforms.webhooks import webhook_order_event
+from rumorcases.public.cache import public_pages_changed
 
 # Stages in which penalties may be proposed and orders issued.
 DISPOSAL_STAGES = [CaseStatus.DEBUNKING, CaseStatus.DISPOSING]
@@ -162,6 +163,7 @@ def penalty_revoke(*, penalty: Penalty, by, reason: str) -> Penalty:
     fire(penalty, "revoke", by=by, update_fields=["revoked_reason"], reason=reason.strip())
     audit_record(actor=by, action="penalty.revoked", obj=penalty, case_reference=penalty.case.reference,
                  data={"reason": reason.strip()})
+    transaction.on_commit(public_pages_changed)  # a bulletin's list of accounts acted on may change
     return penalty
 
 
@@ -181,6 +183,7 @@ def penalty_uphold(*, penalty: Penalty, by) -> Penalty:
     """The appeal failed: the penalty returns to where it stood."""
     fire(penalty, "uphold", by=by, update_fields=[])
     audit_record(actor=by, action="penalty.upheld", obj=penalty, case_reference=penalty.case.reference)
+    transaction.on_commit(public_pages_changed)
     return penalty
 
 

@@ -4,7 +4,7 @@ import difflib
 import re
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
@@ -151,3 +151,53 @@ def notice_get_public(*, public_id) -> DebunkNotice:
 def notice_public_corrections(notice: DebunkNotice) -> list:
     """The public corrections, newest first (date and note only are public). One query."""
     return list(notice.corrections.order_by("-created_at", "-id"))
+
+
+# --- the public site: lists, search, structured data -------------------------------------
+
+SEARCH_MAX_TERMS = 8
+SEARCH_MAX_LENGTH = 100
+
+
+def notice_public_list() -> QuerySet:
+    """Published notices, newest first, with their current version. One query a page.
+    Withdrawn notices answer 410 on their own page but are listed nowhere."""
+    return (DebunkNotice.objects.select_related("current_version").filter(status=NoticeStatus.PUBLISHED)
+            .order_by("-published_at", "-id"))
+
+
+def notice_public_search(query: str) -> QuerySet:
+    """Published notices whose current title, claim or facts hold every word of `query`
+    (Chinese has no spaces, so a phrase is one word). An empty query lists them all. One query a page."""
+    notices = notice_public_list()
+    for term in (query or "")[:SEARCH_MAX_LENGTH].split()[:SEARCH_MAX_TERMS]:
+        notices = notices.filter(Q(current_version__title__icontains=term) | Q(current_version__claim__icontains=term)
+                                 | Q(current_version__body__icontains=term))
+    return notices
+
+
+def notice_public_stamp(*, public_id) -> tuple | None:
+    """What changes when the public page of the notice must change — status, current version,
+    dates — or None when the public may not see it. One indexed query; no content read."""
+    rows = (DebunkNotice.objects.filter(public_id=public_id, status__in=PUBLIC_STATES)
+            .values_list("pk", "status", "current_version_id", "current_version__created_at", "published_at",
+                         "withdrawn_at")[:1])
+    return rows[0] if rows else None
+
+
+def notices_public_stamp() -> tuple:
+    """What changes when any public list of notices must change. One aggregate query."""
+    row = DebunkNotice.objects.filter(status__in=PUBLIC_STATES).aggregate(
+        count=Count("id"), version=Max("current_version_id"), published=Max("published_at"),
+        changed=Max("current_version__created_at"), withdrawn=Max("withdrawn_at"))
+    return tuple(row[k] for k in ("count", "version", "published", "changed", "withdrawn"))
+
+
+def notice_first_appearance(notice: DebunkNotice) -> dict | None:
+    """The earliest post of the rumour with a public URL: {"url", "posted_at"} only — never its
+    author. None when no report of the case has a URL. One query."""
+    from rumorcases.cases.models import Report
+
+    row = (Report.objects.filter(case_id=notice.case_id).exclude(url="").order_by("posted_at", "id")
+           .values("url", "posted_at").first())
+    return row

@@ -18,6 +18,7 @@ from rumorcases.core.services import counter_next, notification_send
 from rumorcases.documents.services import document_queue_for_notice
 from rumorcases.notices.choices import NoticeStatus, ReviewDecision
 from rumorcases.notices.models import DebunkNotice, NoticeCorrection, NoticeReview, NoticeVersion
+from rumorcases.public.cache import public_pages_changed
 
 CONTENT_FIELDS = ("title", "claim", "verdict", "body", "sources", "title_en", "body_en")
 ACTIVE_STATES = [NoticeStatus.DRAFT, NoticeStatus.IN_REVIEW, NoticeStatus.APPROVED]
@@ -184,6 +185,7 @@ def notice_publish(*, notice: DebunkNotice, by) -> DebunkNotice:
     audit_record(actor=by, action="notice.published", obj=notice, case_reference=notice.case.reference,
                  data={"document_number": document_number, "sha256": notice.current_version.content_sha256})
     document_queue_for_notice(notice)
+    transaction.on_commit(public_pages_changed)
     return notice
 
 
@@ -200,6 +202,7 @@ def notice_withdraw(*, notice: DebunkNotice, by, statement: str) -> DebunkNotice
          statement=statement.strip())
     audit_record(actor=by, action="notice.withdrawn", obj=notice, case_reference=notice.case.reference,
                  data={"statement": statement.strip()})
+    transaction.on_commit(public_pages_changed)
     return notice
 
 
@@ -221,4 +224,5 @@ def notice_correct(*, notice: DebunkNotice, by, note: str, **content) -> NoticeC
     audit_record(actor=by, action="notice.corrected", obj=notice, case_reference=notice.case.reference,
                  data={"version": version.number, "sha256": version.content_sha256, "note": note.strip()})
     document_queue_for_notice(notice)
+    transaction.on_commit(public_pages_changed)
     return correction

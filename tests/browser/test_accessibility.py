@@ -2,8 +2,8 @@
 
 axe-core comes from the npm registry with the project's other front-end packages
 (package-lock.json) and is injected from node_modules: nothing is fetched. The pages are those
-of the demo data, in Chinese (the default) and in English, signed in as the supervisor, who sees
-every form. Any violation, whatever its impact, fails the test with the rule, the page and the
+of the demo data and the public site, in Chinese (the default) and in English, signed in as the
+supervisor, who sees every form. Any violation, whatever its impact, fails the test with the rule, the page and the
 offending elements.
 """
 
@@ -33,6 +33,7 @@ def demo_pages(settings):
     demo.demo_load()
     case = {status: Case.objects.filter(status=status).first() for status in CaseStatus}
     disposing = case[CaseStatus.DISPOSING]
+    published = Bulletin.objects.exclude(issue_number=None).first()
     return [
         ("/staff/", "my work"),
         ("/staff/reports/new/", "record a post"),
@@ -49,6 +50,11 @@ def demo_pages(settings):
         ("/staff/dashboard/", "dashboard"),
         ("/staff/notifications/", "notifications"),
         (notice_public_path(DebunkNotice.objects.filter(status=NoticeStatus.PUBLISHED).first()), "public notice"),
+        ("/", "public home"),
+        ("/search/?q=%E8%B0%A3", "public search"),
+        ("/bulletins/", "public bulletins"),
+        (f"/bulletins/{published.year}/{published.issue_number}/", "public bulletin"),
+        (f"/bulletins/{published.year}/{published.issue_number}/accounts/", "public accounts acted on"),
     ]
 
 

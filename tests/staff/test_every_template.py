@@ -19,14 +19,17 @@ from django.test import Client
 from django.test.signals import template_rendered
 from django.urls import reverse
 
+from rumorcases.bulletins.choices import BulletinStatus
+from rumorcases.bulletins.models import Bulletin
 from rumorcases.core import demo
+from rumorcases.documents.services import document_render_bulletin, document_render_notice
 from rumorcases.notices.choices import NoticeStatus
 from rumorcases.notices.models import DebunkNotice
 from rumorcases.notices.selectors import notice_public_path
 from rumorcases.notices.services import notice_withdraw
 
 TEMPLATE_ROOT = Path(settings.BASE_DIR) / "templates"
-AREAS = ["staff", "public"]
+AREAS = ["staff", "public", "documents"]
 # The same page with other filters or another page number adds nothing after a few.
 MAX_QUERY_VARIANTS = 3
 MAX_PAGES = 600
@@ -76,10 +79,10 @@ def _recording():
 
 
 def _walk(client: Client) -> tuple[set[str], list[str]]:
-    """Follow every staff and public link from My work; the templates rendered, and the pages
-    that answered with an error."""
+    """Follow every staff and public link from My work and from the public home page; the
+    templates rendered, and the pages that answered with an error."""
     problems: list[str] = []
-    queue = ["/staff/"]
+    queue = ["/staff/", "/"]
     seen: set[str] = set()
     variants: Counter = Counter()
     with _recording() as rendered:
@@ -99,7 +102,8 @@ def _walk(client: Client) -> tuple[set[str], list[str]]:
             for href in parser.links:
                 href, _fragment = urldefrag(href)
                 parts = urlsplit(href)
-                if parts.scheme or parts.netloc or not parts.path.startswith(("/staff/", "/notices/")):
+                public = parts.path == "/" or parts.path.startswith(("/notices/", "/bulletins/", "/search/"))
+                if parts.scheme or parts.netloc or not (public or parts.path.startswith("/staff/")):
                     continue
                 if href in seen or href in queue:
                     continue
@@ -140,8 +144,9 @@ def _signed_out_pages(client: Client, settings) -> set[str]:
 
 
 def _rendered_by_forms(client: Client, language: str) -> set[str]:
-    """Templates no link leads to: a live preview (htmx POST), a version diff (a GET form), and
-    the public page of a withdrawn notice."""
+    """Templates no link leads to: a live preview (htmx POST), a version diff (a GET form), the
+    official documents (rendered to PDF on publish, before the walk), and the public page of a
+    withdrawn notice."""
     notice = DebunkNotice.objects.filter(status=NoticeStatus.PUBLISHED).select_related("case").first()
     case = notice.case
     with _recording() as rendered:
@@ -150,6 +155,9 @@ def _rendered_by_forms(client: Client, language: str) -> set[str]:
         assert preview.status_code == 200
         diff = client.get(reverse("staff:notice_diff", args=[case.reference, notice.pk]))
         assert diff.status_code == 200
+        assert document_render_notice(notice=notice, force=True) is not None
+        bulletin = Bulletin.objects.filter(status=BulletinStatus.PUBLISHED).first()
+        assert document_render_bulletin(bulletin=bulletin, force=True) is not None
         notice_withdraw(notice=notice, by=get_user_model().objects.get(username="supervisor"),
                         statement="该通报已撤回。")
         assert client.get(notice_public_path(notice)).status_code == 410
