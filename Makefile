@@ -23,7 +23,7 @@ PYTEST_ARGS ?=
 REQ_STAMP      := $(VENV)/.requirements.stamp
 REQ_TEST_STAMP := $(VENV)/.requirements-test.stamp
 
-.PHONY: help run test setup setup-test system-packages messages lint bench bench-matching clean
+.PHONY: help run test setup setup-test system-packages messages lint bench bench-matching bench-pdf bench-public clean
 
 help:
 	@echo "make run         set everything up, load demo data, serve on http://$(RUNSERVER)/"
@@ -33,7 +33,9 @@ help:
 	@echo "make bench       batch intake end to end beside a raw insert, on local PostgreSQL (BENCH_ARGS=...)"
 	@echo "make bench-matching  matching quality on the labelled pairs, then match latency at 1,000,000 reports"
 	@echo "                 beside pg_trgm, on local PostgreSQL (SCALE_ARGS=...; a quick try: --reports 20000 --database NAME)"
-	@echo "make clean       remove var/ and .venv"
+	@echo "make bench-pdf   a 2-page Chinese notice PDF, warm, beside bare WeasyPrint (PDF_ARGS=...)"
+	@echo "make bench-public  wrk on a published notice page beside a constant page, gunicorn (PUBLIC_ARGS=...)"
+	@echo "make clean       remove var/, .venv, node_modules and test artefacts"
 
 # --- setup ------------------------------------------------------------------
 
@@ -95,6 +97,14 @@ bench: setup
 bench-matching: setup
 	$(PYTHON) bench/matching_quality.py
 	$(PYTHON) bench/matching_scale.py $(SCALE_ARGS)
+
+# A 2-page Chinese notice to PDF, warm, beside bare WeasyPrint on the same HTML.
+bench-pdf: setup
+	$(PYTHON) bench/pdf.py $(PDF_ARGS)
+
+# wrk against gunicorn: a published notice page beside a constant page of the same size.
+bench-public: setup
+	$(PYTHON) bench/public_pages.py $(PUBLIC_ARGS)
 
 clean:
 	rm -rf var $(VENV) node_modules test-artifacts .pytest_cache .ruff_cache
