@@ -1,3 +1,6 @@
+"""The Celery app. Configuration is the CELERY_* settings (rumorcases/settings.py); tasks derive from
+`core.tasks_base.ReliableTask`; queues, workers and what makes tasks safe: docs/background.md."""
+
 import os
 
 from celery import Celery

@@ -53,10 +53,14 @@ INSTALLED_APPS = [
     "rumorcases.staff",
     "rumorcases.public",
     "rumorcases.documents",
+    "rumorcases.operations",
 ]
 
 MIDDLEWARE = [
+    # First: every response, and every log line written while answering, carries the request id.
+    "rumorcases.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "rumorcases.core.csp.CSPMiddleware",  # the Content-Security-Policy header (Security, below)
     # Static files before everything else: no session, no language, no database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -238,13 +242,44 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    # Health probes ask gunicorn directly, over plain HTTP on the host (docs/deploy/README.md).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    # Subdomains of the site's own host name (rumorcases.example.gov.cn), not of the office's domain.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preload is off by default: the preload list takes only a registrable domain (example.gov.cn)
+    # and would force HTTPS on every site under it, for months after a change of mind. An office
+    # that owns its domain and wants it turns SECURE_HSTS_PRELOAD on; until then Django's reminder
+    # (security.W021) is silenced, so `check --deploy --fail-level WARNING` stays meaningful.
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # nginx terminates TLS and says so in X-Forwarded-Proto (docs/deploy/nginx.conf).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp 4): everything from our own origin, no inline script or
+# style, no framing. The staff UI and public site need nothing more (htmx's indicator style is
+# off, see templates/staff/base.html; the dashboard's data sits in non-executed JSON script tags).
+# The API's Swagger UI and ReDoc pages get inline script and style on top, the admin inline style
+# (rumorcases/core/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
 
 # --- REST framework -------------------------------------------------------
 # DRF serves only the platform API (/api/v1/, docs/api.md): platform bearer tokens, never a
@@ -323,12 +358,103 @@ except ValueError as exc:
 if not 0 < MATCH_NEAR_THRESHOLD <= 1:
     raise ImproperlyConfigured("MATCH_NEAR_THRESHOLD must be above 0 and at most 1")
 
+# Logs go to standard error (journald under systemd). LOG_FORMAT=json writes one JSON object a
+# line, for a log collector (production, docs/deploy/); plain is for a person at a terminal. Both
+# carry the request id (rumorcases/core/request_id.py): of the web request, or in a Celery task,
+# of the request that queued it.
+LOG_FORMAT = envstr("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "rumorcases.core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     # WeasyPrint and fontTools report every step of a PDF at INFO.
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
+
+# --- Deadline sweeps and escalation ----------------------------------------
+# The sweep (operations.tasks.sweep_deadlines) finds cases past their stage deadline, platform
+# orders past their due time and consultations past their due date (docs/operations.md).
+# Level 1 (the assignee, else the stage's role) when the deadline passes; level 2 (supervisors)
+# this many hours later; level 3 (the "office_head" group) this many hours after level 2.
+ESCALATE_SUPERVISOR_AFTER_HOURS = envint("ESCALATE_SUPERVISOR_AFTER_HOURS", 4)
+ESCALATE_HEAD_AFTER_HOURS = envint("ESCALATE_HEAD_AFTER_HOURS", 24)
+if ESCALATE_SUPERVISOR_AFTER_HOURS < 0 or ESCALATE_HEAD_AFTER_HOURS < 0:
+    raise ImproperlyConfigured("ESCALATE_SUPERVISOR_AFTER_HOURS and ESCALATE_HEAD_AFTER_HOURS must not be negative")
+# Links in notification e-mails start with this, e.g. https://rumorcases.example.gov.cn (no slash at
+# the end); unset, e-mails carry the path only.
+EMAIL_LINK_BASE_URL = envstr("EMAIL_LINK_BASE_URL").rstrip("/")
+CELERY_BEAT_SCHEDULE["deadline-sweep"] = {
+    "task": "rumorcases.operations.tasks.sweep_deadlines",
+    "schedule": float(envint("DEADLINE_SWEEP_SECONDS", 300)),
+}
+
+# --- Task queues and reliability --------------------------------------------
+# One queue per kind of work, so a flood of one cannot starve the others (docs/background.md):
+# PDF rendering, webhook deliveries, sweeps (deadlines, lost webhook deliveries), everything else.
+# A worker started without -Q consumes all four; on busier hosts run one worker per queue:
+#   celery -A rumorcases worker -Q documents      (CPU-heavy: WeasyPrint)
+#   celery -A rumorcases worker -Q webhooks       (waits on platforms' servers: more concurrency)
+#   celery -A rumorcases worker -Q sweeps,default
+from kombu import Queue  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("default", "documents", "webhooks", "sweeps")]
+CELERY_TASK_ROUTES = {
+    "rumorcases.documents.tasks.*": {"queue": "documents"},
+    "rumorcases.platforms.tasks.deliver_webhook": {"queue": "webhooks"},
+    "rumorcases.platforms.tasks.requeue_due_webhooks": {"queue": "sweeps"},
+    "rumorcases.operations.tasks.*": {"queue": "sweeps"},
+}
+# With Redis as broker, a message a worker took but did not acknowledge (acks_late: the worker died)
+# goes back on its queue after this many seconds. It must be longer than the longest ETA a message
+# waits for (a webhook retry, up to 72 minutes), or a waiting retry is handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 2 * 3600)}
+
+# --- Production: request ids in Celery, read replica, media storage -------
+# Celery workers and beat log through LOGGING above (JSON lines, request ids, LOG_LEVEL), not Celery's
+# own setup: rumorcases/core/request_id.py answers Celery's setup_logging signal.
+# A PostgreSQL streaming replica for the dashboard's reads (rumorcases/core/db_router.py).
+DATABASE_REPLICA_URL = envstr("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))
+    # The test suite reads the test database through the "replica" alias instead.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["rumorcases.core.db_router.ReplicaRouter"]
+# Uploaded and generated files: local disk under MEDIA_ROOT (one host, or a shared mount), or an
+# S3-compatible object store (MinIO, Ceph, a cloud's) for several hosts (docs/deploy/README.md).
+MEDIA_STORAGE = envstr("MEDIA_STORAGE", "local")
+if MEDIA_STORAGE == "s3":
+    if not envstr("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": envstr("AWS_S3_ENDPOINT_URL") or None,  # unset: Amazon S3 itself
+            "region_name": envstr("AWS_S3_REGION_NAME") or None,
+            # Unset: boto3's own chain (instance role, ~/.aws/credentials).
+            "access_key": envstr("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": envstr("AWS_SECRET_ACCESS_KEY") or None,
+            "location": envstr("AWS_LOCATION"),  # a key prefix inside the bucket
+            # Evidence is private: no public ACL, never overwritten; files reach people only
+            # through the access-checked views, which stream them from the bucket.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from rumorcases.core import health
+
 # Evidence and other uploads are never served as plain media: they are internal
 # and reach staff only through views that check access.
 urlpatterns = [
@@ -8,6 +10,8 @@ urlpatterns = [
     path("api/", include("rumorcases.api.urls")),
     path("staff/", include("rumorcases.staff.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # the language switch (set_language)
+    path("healthz", health.healthz, name="healthz"),  # process alive (docs/background.md)
+    path("readyz", health.readyz, name="readyz"),  # database, cache, broker, migrations
     path("", include("rumorcases.notices.urls")),
     path("", include("rumorcases.documents.urls")),
     path("", include("rumorcases.public.urls")),

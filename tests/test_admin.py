@@ -24,7 +24,7 @@ from rumorcases.cases import workflow
 from rumorcases.cases.choices import CaseStatus, Resolution
 from rumorcases.cases.guards import has_rumour_finding_with_evidence
 from rumorcases.cases.models import Campaign, Case, CaseTransition, EvidenceItem, Finding, StageDeadline
-from rumorcases.core.models import AuditChainHead, AuditEvent, Counter, Notification, NotificationKind
+from rumorcases.core.models import AuditChainHead, AuditEvent, Counter, Notification, NotificationKind, TaskFailure
 from rumorcases.core.services import notification_send
 from rumorcases.disposal import services as disposal
 from rumorcases.disposal.models import Account, Subject
@@ -143,6 +143,8 @@ def populate(build, cast, platform, provision, n=1):
     case_services.case_tag_campaigns(case=w.verifying, campaigns=[campaign], by=cast.verifier)
     StageDeadline.objects.create(stage=CaseStatus.VERIFYING, priority=f"P{n}", hours=12)
     notification_send(recipients=[cast.verifier], kind=NotificationKind.CASE_ASSIGNED, title=f"t{n}")
+    TaskFailure.objects.create(task_name="rumorcases.documents.tasks.render_notice_pdf", task_id=f"task-{n}",
+                               args=[published.pk], exception_type="builtins.OSError", message="disk full")
     return w
 
 

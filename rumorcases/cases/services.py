@@ -35,7 +35,7 @@ from rumorcases.cases.choices import (
 )
 from rumorcases.cases.models import Campaign, Case, CaseComment, CaseParty, Consultation, EvidenceItem, Finding, Report
 from rumorcases.cases.normalise import normalise
-from rumorcases.core import roles
+from rumorcases.core import notifications, roles
 from rumorcases.core.audit import audit_record
 from rumorcases.core.exceptions import (
     EVIDENCE_TOO_LARGE,
@@ -666,12 +666,8 @@ def notification_for_transition(*, transition):
     if case.assignee_id:
         recipients.append(case.assignee)
     recipients = [u for u in recipients if u.pk != transition.actor_id]
-    return notification_send(
-        recipients=recipients, kind=NotificationKind.CASE_TRANSITION,
-        title=_("%(ref)s is now %(state)s") % {"ref": case.reference, "state": CaseStatus(transition.target).label},
-        body=transition.reason, case_reference=case.reference, url=case.get_absolute_url(),
-        source_key=f"case-transition:{transition.pk}",
-    )
+    # Rendered in each recipient's language, e-mailed to those who chose it (docs/operations.md).
+    return notifications.transition_notice(transition=transition, recipients=recipients)
 
 
 # --- moving reports between cases ----------------------------------------------------

@@ -2,9 +2,10 @@ from celery import shared_task
 
 from rumorcases.cases.models import CaseTransition
 from rumorcases.cases.services import notification_for_transition
+from rumorcases.core.tasks_base import ReliableTask
 
 
-@shared_task(acks_late=True)
+@shared_task(base=ReliableTask)
 def notify_case_transition(transition_id: int) -> int:
     """Tell whoever must act next. Safe to run twice: notifications are keyed by the transition."""
     transition = CaseTransition.objects.select_related("case", "case__assignee").filter(pk=transition_id).first()

@@ -261,3 +261,20 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["=case_reference", "title", "recipient__username"]
     date_hierarchy = "created_at"
     actions = None
+
+
+from rumorcases.core.models import TaskFailure  # noqa: E402 - appended with its admin
+
+
+@admin.register(TaskFailure)
+class TaskFailureAdmin(ReadOnlyAdmin):
+    """Background tasks that failed for good (rumorcases/core/tasks_base.py): what did not happen, and why."""
+
+    list_display = ["failed_at", "task_name", "args", "exception_type", "retries"]
+    list_filter = ["task_name", "exception_type"]
+    search_fields = ["=task_id", "task_name", "message"]
+    date_hierarchy = "failed_at"
+    fields = ["failed_at", "task_name", "task_id", "args", "kwargs", "retries", "exception_type", "message",
+              "traceback"]
+    readonly_fields = fields
+    actions = None

@@ -21,3 +21,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         post_migrate.connect(_ensure_roles_and_chain_head, sender=self,
                              dispatch_uid="rumorcases.core.ensure_roles_and_chain_head")
+        # The request id travels with the Celery tasks a request queues (core/request_id.py).
+        from rumorcases.core.request_id import connect_celery_signals
+
+        connect_celery_signals()

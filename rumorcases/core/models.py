@@ -113,6 +113,9 @@ class NotificationKind(models.TextChoices):
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     ORDER_UPDATE = "order_update", _("Platform order update")
     CONSULTATION_ANSWERED = "consultation_answered", _("Consultation answered")
+    CASE_OVERDUE = "case_overdue", _("Case overdue")
+    ORDER_OVERDUE = "order_overdue", _("Platform order overdue")
+    CONSULTATION_DUE = "consultation_due", _("Consultation answer late")
 
 
 class Notification(models.Model):
@@ -145,3 +148,30 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.recipient}: {self.title}"
+
+
+class TaskFailure(models.Model):
+    """A background task that failed for good: its retries are spent, or its error is not worth a retry.
+
+    Written by `core.tasks_base.ReliableTask.on_failure`; shown read-only in the admin, so staff can see
+    what did not happen (a PDF not rendered, a notification not sent) and ask for it again.
+    """
+
+    task_name = models.CharField(verbose_name=_("task"), max_length=200, db_index=True)
+    task_id = models.CharField(verbose_name=_("task id"), max_length=64, blank=True)
+    # Tasks take ids only, never personal data or secrets: the arguments are safe to show.
+    args = models.JSONField(verbose_name=_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(verbose_name=_("keyword arguments"), default=dict, blank=True)
+    exception_type = models.CharField(verbose_name=_("error type"), max_length=200)
+    message = models.TextField(verbose_name=_("error message"), blank=True)
+    traceback = models.TextField(verbose_name=_("traceback"), blank=True)
+    retries = models.PositiveIntegerField(verbose_name=_("retries made"), default=0)
+    failed_at = models.DateTimeField(verbose_name=_("failed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+        verbose_name = _("failed background task")
+        verbose_name_plural = _("failed background tasks")
+
+    def __str__(self):
+        return f"{self.task_name} [{self.task_id}]: {self.exception_type}"

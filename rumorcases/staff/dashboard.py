@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from rumorcases.cases.choices import OPEN_STATES, CaseStatus, Priority
 from rumorcases.cases.models import Campaign, Case, CaseTransition
 from rumorcases.cases.selectors import access_case_read
+from rumorcases.core.db_router import reads_from_replica
 from rumorcases.disposal.choices import OrderStatus, PenaltyStatus
 from rumorcases.disposal.models import DisposalOrder, Penalty
 
@@ -477,6 +478,7 @@ CHARTS: dict[str, Callable[[datetime | None], Chart]] = {
 }
 
 
+@reads_from_replica
 def dashboard_chart(user, name: str, *, now: datetime | None = None) -> Chart:
     """One chart by its key (404 for an unknown one), for any member of staff. At most two queries."""
     access_case_read(user)
@@ -499,6 +501,7 @@ class Dashboard:
     generated_at: datetime
 
 
+@reads_from_replica
 def dashboard_for_user(user, *, now: datetime | None = None) -> Dashboard:
     """Every chart, and a few headline figures taken from them. Ten queries, whatever the data."""
     access_case_read(user)

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from rumorcases.staff.views import accounts, auth, bulletins, cases, dashboard, disposal, notices, verification
+from rumorcases.staff.views import (
+    accounts,
+    auth,
+    bulletins,
+    cases,
+    dashboard,
+    disposal,
+    notices,
+    preferences,
+    verification,
+)
 
 app_name = "staff"
 
@@ -16,4 +26,5 @@ urlpatterns = [
     *bulletins.urlpatterns,
     *accounts.urlpatterns,
     *dashboard.urlpatterns,
+    *preferences.urlpatterns,
 ]

@@ -22,8 +22,9 @@ from rumorcases.disposal.models import Subject
 from rumorcases.staff.urls import urlpatterns
 from tests.conftest import PNG
 
-# The reader's own bookkeeping, open to every role (marks their own notifications read).
-OPEN_TO_EVERY_ROLE = {"notifications_read"}
+# The reader's own bookkeeping, open to every role: marking their own notifications read, choosing
+# their own language and e-mails.
+OPEN_TO_EVERY_ROLE = {"notifications_read", "notification_preferences"}
 PAYLOAD = {
     "reason": "理由", "comments": "意见", "decision": "approve", "body": "内容", "title": "标题", "claim": "说法",
     "verdict": "false", "reasoning": "理由", "statement": "声明", "note": "更正", "direction": "up",
