@@ -14,7 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything a developer's shell might set that would change what these tests observe.
 DEPLOYMENT_VARS = ["DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
                    "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD", "LOG_FORMAT", "LOG_LEVEL",
-                   "MEDIA_STORAGE", "DATABASE_REPLICA_URL", "DJANGO_SETTINGS_MODULE"]
+                   "MEDIA_STORAGE", "DATABASE_REPLICA_URL", "DJANGO_SETTINGS_MODULE",
+                   # The browser tests set it for Playwright's event loop in this process; no deployment has it.
+                   "DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 def production_env(**extra) -> dict:
