@@ -259,7 +259,7 @@ class IngestResult:
 
 
 METRICS = ("views", "reposts", "comments", "likes")
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)  # used with fullmatch: no trailing newline
 
 
 # The allowed values, as sets: `Choices.values` builds a new list on every access, and batch
@@ -280,7 +280,7 @@ def report_validate(data: ReportInput) -> None:
         errors["content"] = [_("This field is required.")]
     if not isinstance(data.posted_at, datetime) or timezone.is_naive(data.posted_at):
         errors["posted_at"] = [_("A date and time with a time zone is required.")]
-    if data.url and (len(data.url) > 1000 or not _URL.match(data.url)):
+    if data.url and (len(data.url) > 1000 or not _URL.fullmatch(data.url)):
         errors["url"] = [_("Enter a valid http(s) URL of at most 1,000 characters.")]
     if len(data.title or "") > 300:
         errors["title"] = [_("At most 300 characters.")]
@@ -299,7 +299,7 @@ def report_validate(data: ReportInput) -> None:
             errors["author.account_type"] = [_("Unknown value.")]
         if not isinstance(data.author.followers, int) or data.author.followers < 0:
             errors["author.followers"] = [_("A whole number, zero or more.")]
-    if not isinstance(data.evidence_urls, list) or any(not _URL.match(str(u)) for u in data.evidence_urls):
+    if not isinstance(data.evidence_urls, list) or any(not _URL.fullmatch(str(u)) for u in data.evidence_urls):
         errors["evidence_urls"] = [_("A list of http(s) URLs.")]
     if errors:
         raise _invalid(errors)
@@ -521,7 +521,7 @@ def evidence_add(*, case: Case, upload, by, original_name: str = "", kind: str =
     _require_open(case)
     if kind not in EvidenceKind.values:
         raise _invalid({"kind": [_("Unknown value.")]})
-    if source_url and not _URL.match(source_url):
+    if source_url and not _URL.fullmatch(source_url):
         raise _invalid({"source_url": [_("Enter a valid http(s) URL.")]})
     if report is not None and report.case_id != case.pk:
         raise _invalid({"report": [_("The report belongs to another case.")]})
@@ -574,7 +574,7 @@ def _clean_sources(sources) -> list[dict]:
         if not isinstance(source, dict) or not str(source.get("title", "")).strip():
             raise _invalid({"sources": [_("Each source needs a title.")]})
         url = str(source.get("url", "")).strip()
-        if url and not _URL.match(url):
+        if url and not _URL.fullmatch(url):
             raise _invalid({"sources": [_("Enter valid http(s) URLs.")]})
         cleaned.append({"title": str(source["title"]).strip(), "url": url,
                         "publisher": str(source.get("publisher", "")).strip()})

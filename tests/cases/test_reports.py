@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from rumorcases.cases.choices import CaseStatus, Priority, ReportSource
 from rumorcases.cases.models import Case, Report
-from rumorcases.cases.services import AuthorInput, report_ingest, report_submit_by_staff
+from rumorcases.cases.services import AuthorInput, report_ingest, report_submit_by_staff, report_validate
 from rumorcases.core.exceptions import ApplicationError
 from rumorcases.core.models import AuditEvent, Counter
 from rumorcases.disposal.models import Account
@@ -267,3 +267,10 @@ def test_it_keeps_a_closed_case_as_it_was_when_a_wide_spreading_report_joins(pla
     assert old.status == CaseStatus.CLOSED
     assert old.priority == Priority.P3
 
+
+
+def test_a_url_with_a_trailing_newline_is_refused(db):
+    data = report_input(url="http://example.com/p/1\n")
+    with pytest.raises(ApplicationError) as refused:
+        report_validate(data)
+    assert "url" in refused.value.fields
