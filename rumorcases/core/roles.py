@@ -73,8 +73,8 @@ ROLE_PERMISSIONS[SUPERVISOR] = sorted(
 ALL_ROLES = list(ROLE_LABELS)
 
 
-def sync_roles(apps=None):
-    """Create the groups and give each exactly its permissions (idempotent)."""
+def sync_groups(role_permissions: dict[str, list[str]], apps=None) -> None:
+    """Create each group and give it exactly its permissions (idempotent)."""
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
@@ -83,10 +83,15 @@ def sync_roles(apps=None):
         create_permissions(app_config, verbosity=0)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in role_permissions.items():
         group, _created = group_model.objects.get_or_create(name=role)
         wanted = []
         for perm in perms:
             app_label, codename = perm.split(".")
             wanted.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
         group.permissions.set(wanted)
+
+
+def sync_roles(apps=None):
+    """The office's working roles, each with exactly its permissions (idempotent)."""
+    sync_groups(ROLE_PERMISSIONS, apps)

@@ -15,17 +15,4 @@ OFFICE_HEAD_PERMISSIONS = sorted({*roles.ROLE_PERMISSIONS[roles.AUDITOR], "opera
 
 def sync_office_head(apps=None):
     """Create the group and give it exactly its permissions (idempotent)."""
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
-    apps = apps or global_apps
-    for app_config in global_apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    group, _created = group_model.objects.get_or_create(name=OFFICE_HEAD)
-    wanted = []
-    for perm in OFFICE_HEAD_PERMISSIONS:
-        app_label, codename = perm.split(".")
-        wanted.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
-    group.permissions.set(wanted)
+    roles.sync_groups({OFFICE_HEAD: OFFICE_HEAD_PERMISSIONS}, apps)
