@@ -23,18 +23,23 @@ PYTEST_ARGS ?=
 REQ_STAMP      := $(VENV)/.requirements.stamp
 REQ_TEST_STAMP := $(VENV)/.requirements-test.stamp
 
-.PHONY: help run test setup setup-test system-packages messages lint bench bench-matching bench-pdf bench-public clean
+.PHONY: help run test setup setup-test system-packages messages lint static bench bench-store bench-intake bench-matching \
+	bench-pdf bench-public bench-faults clean
 
 help:
 	@echo "make run         set everything up, load demo data, serve on http://$(RUNSERVER)/"
 	@echo "make test        set everything up, check migrations, lint, run pytest (PYTEST_ARGS=...)"
 	@echo "make setup       system packages, .venv and runtime requirements"
 	@echo "make lint        ruff check ."
-	@echo "make bench       batch intake end to end beside a raw insert, on local PostgreSQL (BENCH_ARGS=...)"
-	@echo "make bench-matching  matching quality on the labelled pairs, then match latency at 1,000,000 reports"
-	@echo "                 beside pg_trgm, on local PostgreSQL (SCALE_ARGS=...; a quick try: --reports 20000 --database NAME)"
-	@echo "make bench-pdf   a 2-page Chinese notice PDF, warm, beside bare WeasyPrint (PDF_ARGS=...)"
-	@echo "make bench-public  wrk on a published notice page beside a constant page, gunicorn (PUBLIC_ARGS=...)"
+	@echo "make static      bandit and pip-audit (docs/security-checks.md)"
+	@echo "make bench       every benchmark beside its baseline, one table (docs/performance.md; BENCH_ARGS=...,"
+	@echo "                 e.g. --only pdf,public or --quick); needs PostgreSQL on 127.0.0.1:5432"
+	@echo "make bench-store     build (or check) the seeded store alone: 1,000,000 reports, 300,000 cases"
+	@echo "make bench-intake    batch intake end to end beside a raw insert (INTAKE_ARGS=...)"
+	@echo "make bench-matching  matching quality on the labelled pairs, then latency on the store (SCALE_ARGS=...)"
+	@echo "make bench-pdf       a 2-page Chinese notice PDF, warm, beside bare WeasyPrint (PDF_ARGS=...)"
+	@echo "make bench-public    wrk on a published notice page beside a constant page (PUBLIC_ARGS=...)"
+	@echo "make bench-faults    intake at full rate while workers are killed: nothing lost (FAULTS_ARGS=...)"
 	@echo "make clean       remove var/, .venv, node_modules and test artefacts"
 
 # --- setup ------------------------------------------------------------------
@@ -89,22 +94,33 @@ test: setup-test messages
 lint: setup-test
 	$(VENV)/bin/ruff check .
 
-# Needs PostgreSQL on 127.0.0.1:5432 (user postgres); creates and drops its own database.
-# Not part of `make test`. bench/README.md says what it measures.
+static: setup-test
+	.ci/static-checks
+
+# The benchmarks need PostgreSQL on 127.0.0.1:5432 (user postgres); none is part of `make test`.
+# bench/README.md says what each measures, docs/performance.md what the figures mean.
 bench: setup
-	$(PYTHON) bench/intake.py $(BENCH_ARGS)
+	$(PYTHON) bench/suite.py $(BENCH_ARGS)
+
+bench-store: setup
+	$(PYTHON) bench/store.py $(STORE_ARGS)
+
+bench-intake: setup
+	$(PYTHON) bench/intake.py $(INTAKE_ARGS)
 
 bench-matching: setup
 	$(PYTHON) bench/matching_quality.py
 	$(PYTHON) bench/matching_scale.py $(SCALE_ARGS)
 
-# A 2-page Chinese notice to PDF, warm, beside bare WeasyPrint on the same HTML.
 bench-pdf: setup
 	$(PYTHON) bench/pdf.py $(PDF_ARGS)
 
-# wrk against gunicorn: a published notice page beside a constant page of the same size.
 bench-public: setup
 	$(PYTHON) bench/public_pages.py $(PUBLIC_ARGS)
+
+# Needs PostgreSQL and Redis on 127.0.0.1.
+bench-faults: setup
+	$(PYTHON) bench/faults.py $(FAULTS_ARGS)
 
 clean:
 	rm -rf var $(VENV) node_modules test-artifacts .pytest_cache .ruff_cache

@@ -1,524 +1,48 @@
-"""Matching one new report against a million stored ones, beside pg_trgm. See bench/README.md.
+"""Matching one new report against the million stored in the shared store, beside pg_trgm.
+See bench/README.md.
 
-    .venv/bin/python bench/matching_scale.py                     # 1,000,000 stored reports
-    .venv/bin/python bench/matching_scale.py --reports 20000 --database rumorcases_bench_matching_20k
-    .venv/bin/python bench/matching_scale.py --rebuild           # synthesise the store again
+    .venv/bin/python bench/matching_scale.py                     # the store: 1,000,000 reports
+    .venv/bin/python bench/matching_scale.py --scale 0.02 --database rumorcases_bench_store_2pc  # a quick try
 
 The requirement: with 1,000,000 stored reports, `match_report` answers one new report in p95 ≤ 20 ms
 on the 2-core machine, and the matcher holds nothing proportional to the store in process memory
 (its index, the MinHash band keys, lives in the database).
 
-The store: a dedicated PostgreSQL database (`rumorcases_bench_matching`), migrated, one case per
-real Weibo post (../shared/data/weibo-ced/posts.jsonl; every tenth post is held out), and N
-reports written with COPY: the post as published first, then reposts and rewordings of it (a
-repost chain, a comment, hashtags, emoji codes, truncation, punctuation, a few characters
-changed, a short link) and reposts carrying a real repost comment (reposts.jsonl.gz), all in the
-post's case. `normalised`, `content_hash` and the fingerprint rows are computed with the
-project's own functions, in `--workers` processes. The store is kept between runs while its size,
-seed, migrations and the matcher's normalisation and band keys are unchanged (so give a quick try
-at another size its own --database, or it replaces the million-report store).
+The store is bench/store.py's (built there if missing or out of date): 300,000 cases, each a real
+Weibo post recurring (re-dated, reworded), and 1,000,000 reports of them.
 
-The queries: ~500 reports that are not stored: new rewordings of stored posts (the right case is
-known) and held-out posts (no case of their own). Each is answered by `match_report(url="",
-text=...)` and by pg_trgm's GIN-indexed similarity query on the normalised text, alternately,
-timed with `time.perf_counter`. Printed: p50/p95/p99/max of both, how often each found a case
-(and the right one), table and index sizes, and the peak RSS of this process before and after
-the timed loop. Results go to bench/results/matching_scale-<UTC time>.json.
+The queries: ~500 reports that are not stored: new rewordings of stored posts (the right answer
+is one of the cases that post recurs as) and held-out posts (no case of their own). Each is
+answered by `match_report(url="", text=...)` and by pg_trgm's GIN-indexed similarity query on the
+normalised text, alternately, timed with `time.perf_counter`. Printed: p50/p95/p99/max of both,
+how often each found a case (and a right one), table and index sizes, and the peak RSS of this
+process before and after the timed loop. Results go to bench/results/matching_scale-<UTC time>.json.
 """
 
 import argparse
 import contextlib
-import gzip
-import hashlib
-import io
 import json
-import math
-import multiprocessing
 import os
 import random
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import psycopg2
-from common import DATA, PG, ROOT, admin_execute, database_url, load_posts, machine, write_result
-from common import drop_database as drop_database_only
-
-REPOSTS = DATA / "reposts.jsonl.gz"
+import store
+from common import ROOT, machine, write_result
+from store import TRGM_INDEX, TRGM_PROBE, cumulative_weights, lc_ctype, reword, trigrams_of_probe
 
 TARGET_P95_MS = 20
-HELD_OUT_EVERY = 10  # post ids ending in 9 have no stored reports: the non-matching queries
-CHUNK = 10_000  # reports per COPY (and per random seed: the data does not depend on --workers)
 UNSEEN_SHARE = 0.2  # of the queries: held-out posts; the rest are new rewordings of stored posts
-TRGM_INDEX = "bench_report_normalised_trgm"
-STATE_TABLE = "bench_matching_state"
-TRGM_SQL = ("SELECT id, case_id, similarity(normalised, %s) AS s FROM cases_report "
-            "WHERE normalised %% %s ORDER BY s DESC LIMIT 1")
-TRGM_PROBE = "牙膏底部的颜色条"
-
-
-# --- rewording a post ----------------------------------------------------------------------------
-
-EMOJI_CODES = ["[泪]", "[怒]", "[哈哈]", "[蜡烛]", "[可怜]", "[吃惊]", "[围观]", "[转发]", "[doge]", "[话筒]", "[抓狂]"]
-COMMENTS = ["真的假的？", "转发扩散！", "求辟谣", "太可怕了", "大家注意了！！", "已转，提醒家人", "这是真的吗",
-            "谣言吧", "不信谣不传谣", "看完心里好难受", "马克一下", "转给身边的朋友", "有人知道后续吗", "细思极恐"]
-HASHTAGS = ["#辟谣#", "#扩散#", "#身边事#", "#紧急求助#", "#健康#", "#社会#", "#提醒#", "#转发#"]
-# Common characters a copy typed again or run through a phone's input method gets wrong.
-TYPO_CHARACTERS = "的了是在不有这个人们来他就到说会要也和地得着过还那些"
-FULLWIDTH = str.maketrans({",": "，", "!": "！", "?": "？", ":": "：", ";": "；", "(": "（", ")": "）"})
-HALFWIDTH = str.maketrans({"，": ",", "！": "!", "？": "?", "：": ":", "；": ";", "（": "(", "）": ")", "。": "."})
-SENTENCE_ENDS = "。！？!?"
-
-
-def _is_hanzi(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
-def _account(rng: random.Random) -> str:
-    return f"网友{rng.randrange(10_000, 99_999)}"
-
-
-def _short_link(rng: random.Random) -> str:
-    return "http://t.cn/" + "".join(rng.choices("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=7))
-
-
-def change_characters(text: str, rng: random.Random) -> str:
-    """One to three characters replaced by a common one, or swapped with the next."""
-    chars = list(text)
-    positions = [i for i, char in enumerate(chars[:-1]) if _is_hanzi(char)]
-    for position in rng.sample(positions, min(len(positions), rng.randint(1, 3))):
-        if rng.random() < 0.5:
-            chars[position], chars[position + 1] = chars[position + 1], chars[position]
-        else:
-            chars[position] = rng.choice(TYPO_CHARACTERS)
-    return "".join(chars)
-
-
-def truncate(text: str, rng: random.Random) -> str:
-    kept = text[: max(8, int(len(text) * rng.uniform(0.55, 0.9)))]
-    return kept + rng.choice(["…", "...", f"……全文：{_short_link(rng)}"])
-
-
-def repunctuate(text: str, rng: random.Random) -> str:
-    roll = rng.random()
-    if roll < 0.4:
-        return text.translate(HALFWIDTH)
-    if roll < 0.8:
-        return text.translate(FULLWIDTH)
-    return text.replace("，", " ").replace("。", "  ")
-
-
-def add_emoji_codes(text: str, rng: random.Random) -> str:
-    ends = [i + 1 for i, char in enumerate(text) if char in SENTENCE_ENDS] or [len(text)]
-    for _ in range(rng.randint(1, 3)):
-        at = rng.choice(ends)
-        text = text[:at] + rng.choice(EMOJI_CODES) + text[at:]
-    return text
-
-
-def add_hashtag(text: str, rng: random.Random) -> str:
-    tag = rng.choice(HASHTAGS)
-    return f"{tag}{text}" if rng.random() < 0.5 else f"{text} {tag}"
-
-
-def comment_after(text: str, rng: random.Random) -> str:
-    return f"{text} {rng.choice(COMMENTS)}"
-
-
-def comment_before(text: str, rng: random.Random) -> str:
-    return f"{rng.choice(COMMENTS)}：{text}"
-
-
-def mention(text: str, rng: random.Random) -> str:
-    return f"@{_account(rng)} {text}" if rng.random() < 0.5 else f"{text} @{_account(rng)}"
-
-
-def short_link(text: str, rng: random.Random) -> str:
-    return f"{text} {_short_link(rng)}"
-
-
-def repost_chain(text: str, rng: random.Random) -> str:
-    """A repost without a comment of its own: `normalise` keeps the text after the chain."""
-    return f"//@{_account(rng)}:{text}" if rng.random() < 0.7 else f"转发微博//@{_account(rng)}: {text}"
-
-
-# (operation, probability), applied in this order: the text is changed before it is decorated.
-REWORDINGS = [
-    (change_characters, 0.3), (truncate, 0.2), (repunctuate, 0.4), (add_emoji_codes, 0.3), (add_hashtag, 0.25),
-    (comment_after, 0.2), (comment_before, 0.1), (mention, 0.2), (short_link, 0.3), (repost_chain, 0.3),
-]
-CHANGES_WORDS = {change_characters, truncate, comment_after, comment_before}
-
-
-def reword(text: str, rng: random.Random, *, change_words: bool = False) -> str:
-    """A copy of `text` as someone else might post it. `change_words`: at least one change that
-    survives `normalise` (otherwise the copy may normalise to the very same text)."""
-    chosen = {operation for operation, probability in REWORDINGS if rng.random() < probability}
-    if change_words and not chosen & CHANGES_WORDS:
-        chosen.add(rng.choice(sorted(CHANGES_WORDS, key=lambda operation: operation.__name__)))
-    for operation, _ in REWORDINGS:
-        if operation in chosen:
-            text = operation(text, rng)
-    return text
-
-
-# --- the data --------------------------------------------------------------------------------------
-
-
-def load_repost_comments() -> dict[int, list[str]]:
-    comments: dict[int, list[str]] = {}
-    with gzip.open(REPOSTS, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            repost = json.loads(line)
-            if repost["text"].strip():
-                comments.setdefault(repost["post_id"], []).append(repost["text"])
-    return comments
-
-
-def split_posts(posts: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(stored, held out): held-out posts get no reports and no case."""
-    stored = [post for post in posts if post["id"] % HELD_OUT_EVERY != HELD_OUT_EVERY - 1]
-    held_out = [post for post in posts if post["id"] % HELD_OUT_EVERY == HELD_OUT_EVERY - 1]
-    return stored, held_out
-
-
-def cumulative_weights(posts: list[dict]) -> list[float]:
-    """Widely reposted rumours are reported more often: weight 1 + sqrt(reposts) (the data caps
-    reposts at 999, so the busiest post gets some 30 times the reports of the quietest)."""
-    total, cumulative = 0.0, []
-    for post in posts:
-        total += 1 + math.sqrt(post["reposts"])
-        cumulative.append(total)
-    return cumulative
-
-
-# --- the database ----------------------------------------------------------------------------------
-
-
-def trigrams_of_probe(name: str) -> int:
-    """How many trigrams pg_trgm makes of a Chinese phrase in this database (0: none, and the
-    baseline would find nothing: the database's LC_CTYPE does not class CJK as letters)."""
-    connection = psycopg2.connect(dbname=name, **PG)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        cursor.execute("SELECT cardinality(show_trgm(%s))", [TRGM_PROBE])
-        count = cursor.fetchone()[0]
-    connection.close()
-    return count
-
-
-def lc_ctype(name: str) -> str:
-    connection = psycopg2.connect(dbname=name, **PG)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT datctype FROM pg_database WHERE datname = current_database()")
-        value = cursor.fetchone()[0]
-    connection.close()
-    return value
-
-
-def drop_database(name: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    drop_database_only(name)
-
-
-def recreate_database(name: str) -> None:
-    """Drop and create the bench database, with pg_trgm; if the cluster's locale gives no trigrams
-    for Chinese, again from template0 with an LC_CTYPE that does."""
-    drop_database(name)
-    admin_execute(f'CREATE DATABASE "{name}"')
-    if trigrams_of_probe(name):
-        return
-    print(f"  pg_trgm makes no trigrams of Chinese under LC_CTYPE {lc_ctype(name)}", flush=True)
-    for locale in ("zh_CN.UTF-8", "en_US.UTF-8"):
-        drop_database(name)
-        try:
-            admin_execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_CTYPE '{locale}'")
-        except psycopg2.Error:
-            continue
-        if trigrams_of_probe(name):
-            print(f"  created {name} from template0 with LC_CTYPE {locale}: pg_trgm makes trigrams of Chinese there",
-                  flush=True)
-            return
-    raise SystemExit("no locale found under which pg_trgm makes trigrams of Chinese text")
-
-
-def database_exists(name: str) -> bool:
-    admin = psycopg2.connect(dbname="postgres", **PG)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        found = cursor.fetchone() is not None
-    admin.close()
-    return found
-
-
-def setup_django(name: str) -> None:
-    os.environ.update({
-        "DATABASE_URL": database_url(name),
-        "DJANGO_SETTINGS_MODULE": "rumorcases.settings",
-        "MATCH_NEAR_DUPLICATES": "true",
-        # DEBUG off: no query log growing in this process while it is measured.
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-only-" + "x" * 40,
-        "LOG_LEVEL": "WARNING",
-    })
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-# --- what the store was built with -------------------------------------------------------------------
-
-
-def wanted_state(args, posts: list[dict]) -> dict:
-    """What must not have changed for a stored store to be reused: its size and seed, the
-    migrations in the tree, and what `normalise` and `band_keys` make of a sample of posts."""
-    from django.db.migrations.loader import MigrationLoader
-
-    from rumorcases.cases.fingerprints import band_keys
-    from rumorcases.cases.normalise import normalise
-
-    sample = [normalise(post["text"]) for post in posts[:40]]
-    matcher = hashlib.sha256(repr([(norm, band_keys(norm)) for norm in sample]).encode()).hexdigest()
-    leaves = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
-    return {"reports": str(args.reports), "seed": str(args.seed), "matcher": matcher,
-            "migrations": ",".join(sorted(f"{app}.{migration}" for app, migration in leaves))}
-
-
-def read_state() -> dict:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s)", [STATE_TABLE])
-        if cursor.fetchone()[0] is None:
-            return {}
-        cursor.execute(f"SELECT name, value FROM {STATE_TABLE}")  # noqa: S608 - a constant
-        return dict(cursor.fetchall())
-
-
-def write_state(state: dict) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} (name text PRIMARY KEY, value text NOT NULL)")
-        cursor.execute(f"DELETE FROM {STATE_TABLE}")  # noqa: S608 - a constant
-        cursor.executemany(f"INSERT INTO {STATE_TABLE} (name, value) VALUES (%s, %s)",  # noqa: S608
-                           [(name, str(value)) for name, value in state.items()])
-
-
-def state_differences(stored: dict, wanted: dict) -> list[str]:
-    return [name for name, value in wanted.items() if stored.get(name) != value]
-
-
-# --- synthesis ----------------------------------------------------------------------------------------
-
-REPORT_COLUMNS = ("id", "platform_id", "external_id", "case_id", "title", "content", "content_hash", "normalised",
-                  "url", "posted_at", "content_type", "language", "category", "reason", "source", "evidence_urls",
-                  "views", "reposts", "comments", "likes", "match_reason", "received_at", "updated_at")
-
-
-def _copy_text(value) -> str:
-    """A value in COPY's text format."""
-    return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def check_report_columns(cursor) -> None:
-    """Every NOT NULL column without a default is written: fail early if the model grew one."""
-    cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'cases_report' "
-                   "AND is_nullable = 'NO' AND column_default IS NULL")
-    missing = {row[0] for row in cursor.fetchall()} - set(REPORT_COLUMNS)
-    if missing:
-        raise SystemExit(f"cases_report has NOT NULL columns this script does not fill: {sorted(missing)}")
-
-
-def fingerprint_layout() -> tuple[str, ...]:
-    """The COPY columns of cases_reportfingerprint for what `band_keys` returns: (band, key)
-    pairs in the tree before band keys were folded, plain keys after."""
-    from rumorcases.cases.fingerprints import band_keys
-
-    keys = band_keys("牙膏底部的颜色条其实是给机器看的")
-    return ("report_id", "band", "key") if isinstance(keys[0], tuple) else ("key", "report_id")
-
-
-def create_cases(stored: list[dict]) -> tuple[int, dict[int, int]]:
-    """The platform and one open case per stored post: (platform id, {post id: case id})."""
-    from rumorcases.cases.models import Case
-    from rumorcases.platforms.models import Platform
-
-    weibo, _ = Platform.objects.get_or_create(slug="weibo", defaults={"name": "新浪微博", "name_en": "Weibo",
-                                                                     "is_key": True})
-    cases = Case.objects.bulk_create(
-        [Case(reference=f"BENCH-{post['id']:05d}", title=post["text"][:60] or f"post {post['id']}",
-              claim=post["text"] or "-") for post in stored],
-        batch_size=1000,
-    )
-    return weibo.pk, {post["id"]: case.pk for post, case in zip(stored, cases, strict=True)}
-
-
-def detach_indexes(cursor, table: str, keep_primary_key: bool) -> list[str]:
-    """Drop a table's constraints and indexes before a bulk load (building them afterwards is
-    many times faster than keeping them up to date row by row); returns the statements that
-    put them back, primary key first, foreign keys last."""
-    cursor.execute("SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-                   "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f', 'x') ORDER BY contype DESC", [table])
-    constraints = [row for row in cursor.fetchall() if not (keep_primary_key and row[1] == "p")]
-    cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT IN "
-                   "(SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)", [table, table])
-    indexes = cursor.fetchall()
-    for name, _, _ in constraints:
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    order = {"p": 0, "u": 1, "x": 1, "f": 3}
-    restore = [(order[kind], f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-               for name, kind, definition in constraints]
-    restore += [(2, definition) for _, definition in indexes]
-    return [statement for _, statement in sorted(restore, key=lambda item: item[0])]
-
-
-_WORKER: dict = {}
-
-
-def _worker_start(plan: dict) -> None:
-    _WORKER.update(plan, comments=load_repost_comments())
-    connection = psycopg2.connect(dbname=plan["database"], **PG)
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit = off")
-    _WORKER["connection"] = connection
-
-
-def report_text(post: dict, rng: random.Random) -> str:
-    """A report of `post`: one in five a repost with a real comment of its own (which is all
-    that `normalise` keeps of it), the others a reposted or reworded copy of the post."""
-    comments = _WORKER["comments"].get(post["id"])
-    if comments and rng.random() < 0.2:
-        return f"{rng.choice(comments)}//@{_account(rng)}:{post['text']}"
-    return reword(post["text"], rng)
-
-
-def _synthesise_chunk(start: int) -> tuple[int, int]:
-    """Reports start … start + CHUNK - 1 and their fingerprints, in one COPY each; returns
-    (reports, fingerprint rows)."""
-    from rumorcases.cases.fingerprints import band_keys
-    from rumorcases.cases.normalise import normalise
-
-    plan = _WORKER
-    stored, cases, stop = plan["stored"], plan["cases"], min(start + CHUNK, plan["reports"])
-    rng = random.Random(f"{plan['seed']}:{start}")  # noqa: S311 - test data, not secrets
-    keys_of: dict[str, list] = {}  # reposts often normalise alike: their band keys once per chunk
-    report_lines, fingerprint_lines = [], []
-    for index in range(start, stop):
-        report_id = index + 1
-        if index < len(stored):  # the first report of every case: the post as published
-            post, text, account = stored[index], stored[index]["text"], stored[index]["author"]["id"]
-        else:
-            post = rng.choices(stored, cum_weights=plan["weights"])[0]
-            text, account = report_text(post, rng), f"u{rng.getrandbits(48):012x}"
-        norm = normalise(text)
-        keys = keys_of.get(norm)
-        if keys is None:
-            keys = keys_of[norm] = band_keys(norm)
-        posted_at = datetime.fromisoformat(post["posted_at"]) + timedelta(minutes=rng.randrange(7 * 24 * 60))
-        values = (report_id, plan["platform_id"], f"bench-{report_id}", cases[post["id"]], "", text,
-                  hashlib.sha256(norm.encode("utf-8")).hexdigest(), norm,
-                  f"https://weibo.com/{account}/B{report_id}", posted_at.isoformat(),
-                  "image" if post.get("pics") else "text", "zh-CN", "rumour", "", "user_report", "[]",
-                  0, post["reposts"], post["comments"], post["likes"], "", plan["now"], plan["now"])
-        report_lines.append("\t".join(_copy_text(value) for value in values))
-        if plan["layout"][0] == "key":
-            fingerprint_lines.extend(f"{key}\t{report_id}" for key in keys)
-        else:
-            fingerprint_lines.extend(f"{report_id}\t{band}\t{key}" for band, key in keys)
-    connection = plan["connection"]
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY cases_report ({', '.join(REPORT_COLUMNS)}) FROM STDIN",
-                           io.StringIO("\n".join(report_lines) + "\n"))
-        if fingerprint_lines:
-            cursor.copy_expert(f"COPY cases_reportfingerprint ({', '.join(plan['layout'])}) FROM STDIN",
-                               io.StringIO("\n".join(fingerprint_lines) + "\n"))
-    connection.commit()
-    return stop - start, len(fingerprint_lines)
-
-
-def copy_reports(plan: dict, workers: int) -> int:
-    """COPY every report and its fingerprints from `workers` processes; returns the fingerprint rows."""
-    from django.db import connections
-
-    connections.close_all()  # no connection of this process is inherited by the workers
-    started, done, fingerprint_rows, shown = time.monotonic(), 0, 0, 0
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start, initargs=(plan,)) as pool:
-        for reports, rows in pool.imap_unordered(_synthesise_chunk, range(0, plan["reports"], CHUNK)):
-            done, fingerprint_rows = done + reports, fingerprint_rows + rows
-            if done - shown >= plan["reports"] / 20 or done == plan["reports"]:
-                shown = done
-                elapsed = time.monotonic() - started
-                print(f"    {done:>10,} / {plan['reports']:,} reports, {fingerprint_rows:,} fingerprint rows, "
-                      f"{elapsed:.0f} s ({done / elapsed:,.0f} reports/s)", flush=True)
-    return fingerprint_rows
-
-
-def synthesise(args, stored: list[dict]) -> dict:
-    """Fill the freshly migrated database; returns what to remember about it."""
-    from django.db import connection
-
-    phases = {}
-    began = time.monotonic()
-    platform_id, cases = create_cases(stored)
-    with connection.cursor() as cursor:
-        check_report_columns(cursor)
-        restore = (detach_indexes(cursor, "cases_report", keep_primary_key=True)
-                   + detach_indexes(cursor, "cases_reportfingerprint", keep_primary_key=False))
-    phases["cases"] = time.monotonic() - began
-
-    step = time.monotonic()
-    layout = fingerprint_layout()
-    print(f"  writing {args.reports:,} reports with COPY from {args.workers} processes "
-          f"(fingerprint columns {', '.join(layout)}) ...", flush=True)
-    plan = {"database": args.database, "stored": stored, "cases": cases, "platform_id": platform_id,
-            "weights": cumulative_weights(stored), "seed": args.seed, "reports": args.reports, "layout": layout,
-            "now": datetime.now(UTC).isoformat()}
-    fingerprint_rows = copy_reports(plan, args.workers)
-    phases["copy"] = time.monotonic() - step
-
-    step = time.monotonic()
-    print(f"  building {len(restore)} indexes and constraints ...", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        for statement in restore:
-            cursor.execute(statement)
-        cursor.execute("SELECT setval(pg_get_serial_sequence('cases_report', 'id'), %s)", [args.reports])
-    phases["indexes"] = time.monotonic() - step
-
-    step = time.monotonic()
-    print("  VACUUM ANALYZE (hint bits and the visibility map, as a settled table has them) ...", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE cases_report")
-        cursor.execute("VACUUM ANALYZE cases_reportfingerprint")
-        cursor.execute("VACUUM ANALYZE cases_case")
-    phases["vacuum_analyze"] = time.monotonic() - step
-    phases["total"] = time.monotonic() - began
-    return {"cases": len(cases), "fingerprint_rows": fingerprint_rows,
-            "synthesis_seconds": json.dumps({name: round(seconds, 1) for name, seconds in phases.items()})}
-
-
-def create_trgm_index() -> float:
-    """The baseline's GIN trigram index on the normalised text (bench database only); seconds taken."""
-    from django.db import connection
-
-    began = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON cases_report USING gin (normalised gin_trgm_ops)")
-        cursor.execute("ANALYZE cases_report")
-    return time.monotonic() - began
+# The same candidates as match_report's: reports of open cases and of cases closed recently
+# (not merged); the cut-off is the third parameter.
+TRGM_SQL = ("SELECT r.id, r.case_id, similarity(r.normalised, %s) AS s FROM cases_report r "
+            "JOIN cases_case c ON c.id = r.case_id WHERE r.normalised %% %s "
+            "AND (c.status <> 'closed' OR (c.closed_at >= %s AND c.merged_into_id IS NULL)) "
+            "ORDER BY s DESC LIMIT 1")
 
 
 # --- the queries --------------------------------------------------------------------------------------
@@ -532,25 +56,25 @@ def stored_hashes(hashes: list[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def build_queries(stored: list[dict], held_out: list[dict], cases: dict[int, int], count: int,
-                  rng: random.Random) -> list[dict]:
-    """New reports: rewordings of stored posts whose normalised text is not stored (the case
-    they belong to is known), and held-out posts as published (no case of their own)."""
+def build_queries(stored: list[dict], held_out: list[dict], count: int, rng: random.Random) -> list[dict]:
+    """New reports: rewordings of stored posts whose normalised text is not stored (the post they
+    belong to is known: `expected_post`, its index among the stored posts), and held-out posts as
+    published (no case of their own)."""
     from rumorcases.cases.matching import content_hash
     from rumorcases.cases.normalise import normalise
 
     unseen = [post for post in held_out if len(normalise(post["text"])) >= 10]
-    queries = [{"kind": "unseen", "text": post["text"], "expected_case": None}
+    queries = [{"kind": "unseen", "text": post["text"], "expected_post": None}
                for post in rng.sample(unseen, min(len(unseen), round(count * UNSEEN_SHARE)))]
     weights = cumulative_weights(stored)
     rewordings = []
     while len(rewordings) < count - len(queries):
         batch = []
         for _ in range(count - len(queries) - len(rewordings)):
-            post = rng.choices(stored, cum_weights=weights)[0]
-            text = reword(post["text"], rng, change_words=True)
+            index = rng.choices(range(len(stored)), cum_weights=weights)[0]
+            text = reword(stored[index]["text"], rng, change_words=True)
             if len(normalise(text)) >= 10:
-                batch.append({"kind": "reworded", "text": text, "expected_case": cases[post["id"]]})
+                batch.append({"kind": "reworded", "text": text, "expected_post": index})
         taken = stored_hashes([content_hash(query["text"]) for query in batch])
         rewordings += [query for query in batch if content_hash(query["text"]) not in taken]
     queries += rewordings
@@ -558,11 +82,36 @@ def build_queries(stored: list[dict], held_out: list[dict], cases: dict[int, int
     return queries
 
 
-def case_ids_by_post(stored: list[dict]) -> dict[int, int]:
-    from rumorcases.cases.models import Case
+def recently_closed_cutoff():
+    from datetime import timedelta
 
-    by_reference = dict(Case.objects.filter(reference__startswith="BENCH-").values_list("reference", "pk"))
-    return {post["id"]: by_reference[f"BENCH-{post['id']:05d}"] for post in stored}
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.now() - timedelta(days=settings.MATCH_RECENTLY_CLOSED_DAYS)
+
+
+class Truth:
+    """Which cases a new copy of a stored post should join. The store numbers case k (0-based)
+    k + 1 and makes it a recurrence of stored post k mod (stored posts); a copy may join only
+    the open or recently closed ones (as match_report rules), so a post without such a case
+    should get no match: a new case."""
+
+    def __init__(self, stored_posts: int, cases: int):
+        from django.db import connection
+
+        self.stored_posts = stored_posts
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM cases_case WHERE id <= %s AND (status <> 'closed' "
+                           "OR (closed_at >= %s AND merged_into_id IS NULL))", [cases, recently_closed_cutoff()])
+            self.matchable = {row[0] for row in cursor.fetchall()}
+        self.posts_matchable = {(case_id - 1) % stored_posts for case_id in self.matchable}
+
+    def right(self, case_id: int | None, post: int | None) -> bool:
+        return case_id in self.matchable and (case_id - 1) % self.stored_posts == post
+
+    def can_match(self, post: int | None) -> bool:
+        return post in self.posts_matchable
 
 
 # --- timing ---------------------------------------------------------------------------------------------
@@ -584,7 +133,7 @@ def run_trgm(cursor, text: str) -> tuple[float, int | None, float]:
 
     began = time.perf_counter()
     norm = normalise(text)
-    cursor.execute(TRGM_SQL, [norm, norm])
+    cursor.execute(TRGM_SQL, [norm, norm, recently_closed_cutoff()])
     row = cursor.fetchone()
     elapsed = time.perf_counter() - began
     return elapsed * 1000, row[1] if row else None, row[2] if row else 0.0
@@ -611,15 +160,20 @@ def latency(values: list[float]) -> dict:
             "max": round(max(values), 2), "mean": round(statistics.fmean(values), 2)}
 
 
-def outcomes(timed: list[dict], method: str) -> dict:
+def outcomes(timed: list[dict], method: str, truth: Truth) -> dict:
+    """Reworded copies of a post with a matchable case: joined the right case or not; of a post
+    without one: joined a case anyway (wrongly); held-out posts: found a case at all."""
     reworded = [row for row in timed if row["kind"] == "reworded"]
+    joinable = [row for row in reworded if truth.can_match(row["expected_post"])]
     unseen = [row for row in timed if row["kind"] == "unseen"]
     found = [row for row in timed if row[f"{method}_case"] is not None]
     return {
         "found": len(found), "of": len(timed),
         "reworded_found": sum(1 for row in reworded if row[f"{method}_case"] is not None),
-        "reworded_right_case": sum(1 for row in reworded if row[f"{method}_case"] == row["expected_case"]),
-        "reworded": len(reworded),
+        "reworded": len(reworded), "reworded_joinable": len(joinable),
+        "reworded_right_case": sum(1 for row in joinable if truth.right(row[f"{method}_case"], row["expected_post"])),
+        "reworded_wrong_case": sum(1 for row in reworded if row[f"{method}_case"] is not None
+                                   and not truth.right(row[f"{method}_case"], row["expected_post"])),
         "unseen_found": sum(1 for row in unseen if row[f"{method}_case"] is not None), "unseen": len(unseen),
         "latency_ms": latency([row[f"{method}_ms"] for row in timed]),
         "latency_ms_reworded": latency([row[f"{method}_ms"] for row in reworded]) if len(reworded) > 1 else None,
@@ -703,7 +257,7 @@ def explain_trgm(timed: list[dict], cursor) -> dict:
 
     row = max(timed, key=lambda row: row["trgm_ms"])
     norm = normalise(row["text"])
-    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + TRGM_SQL, [norm, norm])
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + TRGM_SQL, [norm, norm, recently_closed_cutoff()])
     return {"trgm_ms": round(row["trgm_ms"], 2), "plan": [line for (line,) in cursor.fetchall()]}
 
 
@@ -744,28 +298,6 @@ def tree() -> dict:
             "rumorcases_changed": bool(git("status", "--porcelain", "--", "rumorcases"))}
 
 
-def prepare_store(args, posts: list[dict], stored: list[dict]) -> tuple[dict, bool]:
-    """The store at the requested size, reused when it matches: (its state, whether built now)."""
-    from django.core.management import call_command
-
-    wanted = wanted_state(args, posts)
-    state = read_state() if database_exists(args.database) and not args.rebuild else {}
-    differences = state_differences(state, wanted)
-    if not differences:
-        print(f"  reusing the store in {args.database}: {int(state['reports']):,} reports "
-              f"(--rebuild to build it again)", flush=True)
-        return state, False
-    reason = "--rebuild" if args.rebuild else ("none yet" if not state else f"changed: {', '.join(differences)}")
-    print(f"  building the store in {args.database} ({reason}) ...", flush=True)
-    recreate_database(args.database)
-    call_command("migrate", interactive=False, verbosity=0)
-    state = {**wanted, **synthesise(args, stored)}
-    print("  pg_trgm GIN index on cases_report.normalised ...", flush=True)
-    state["trgm_index_seconds"] = round(create_trgm_index(), 1)
-    write_state(state)
-    return state, True
-
-
 def _p95(figures: dict | None) -> str:
     return "-" if figures is None else str(figures["p95"])
 
@@ -786,7 +318,8 @@ def show(result: dict) -> None:
         print(f"  {label:<34}{ms['p50']:>8}{ms['p95']:>8}{ms['p99']:>8}{ms['max']:>8}")
     for label, figures in (("match_report", matcher), ("pg_trgm", trgm)):
         print(f"  {label:<13} found a case for {figures['found']}/{figures['of']}; reworded: right case "
-              f"{figures['reworded_right_case']}/{figures['reworded']}, found any {figures['reworded_found']}; "
+              f"{figures['reworded_right_case']}/{figures['reworded_joinable']} with one open, wrong case "
+              f"{figures['reworded_wrong_case']}/{figures['reworded']}; "
               f"unseen posts: found {figures['unseen_found']}/{figures['unseen']}; "
               f"p95 reworded {_p95(figures['latency_ms_reworded'])}, unseen {_p95(figures['latency_ms_unseen'])}")
     print(f"  match_report reasons: {result['matcher_reasons']}")
@@ -810,34 +343,21 @@ def show(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reports", type=int, default=1_000_000, help="stored reports (default %(default)s)")
+    store.add_arguments(parser)
     parser.add_argument("--queries", type=int, default=500, help="timed new reports (default %(default)s)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed new reports first (default %(default)s)")
-    parser.add_argument("--database", default="rumorcases_bench_matching",
-                        help="kept between runs; one per --reports size (default %(default)s)")
-    parser.add_argument("--rebuild", action="store_true", help="synthesise the store again even if it matches")
-    parser.add_argument("--workers", type=int, default=2, help="processes computing and copying reports")
-    parser.add_argument("--seed", type=int, default=20121116)
     parser.add_argument("--trgm-threshold", type=float, default=0.3, help="pg_trgm.similarity_threshold")
     parser.add_argument("--explain", action="store_true", help="print the slowest plan even when the target is met")
-    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args()
-    posts = load_posts()
-    stored, held_out = split_posts(posts)
-    if args.reports < 2 * len(stored):
-        parser.error(f"--reports at least {2 * len(stored):,} (two per stored post)")
-
-    setup_django(args.database)
+    state, built, stored, held_out = store.open_store(parser, args)
     from django.conf import settings
     from django.db import connection
 
-    state, built = prepare_store(args, posts, stored)
     trigrams = trigrams_of_probe(args.database)
     print(f"  pg_trgm: {trigrams} trigrams of {TRGM_PROBE!r} under LC_CTYPE {lc_ctype(args.database)}", flush=True)
 
     rng = random.Random(f"{args.seed}:queries")  # noqa: S311 - test data, not secrets
-    cases = case_ids_by_post(stored)
-    queries = build_queries(stored, held_out, cases, args.warmup + args.queries, rng)
+    queries = build_queries(stored, held_out, args.warmup + args.queries, rng)
     warmup, queries = queries[: args.warmup], queries[args.warmup :]
     result = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "tree": tree(),
               "database": args.database, "lc_ctype": lc_ctype(args.database), "trgm_probe_trigrams": trigrams,
@@ -859,7 +379,8 @@ def main() -> None:
         rss_after = rss_mb()
         cursor.execute("SHOW pg_trgm.similarity_threshold")
         result["trgm_threshold_in_effect"] = cursor.fetchone()[0]
-        result["matcher"], result["pg_trgm"] = outcomes(timed, "matcher"), outcomes(timed, "trgm")
+        truth = Truth(len(stored), int(state["cases"]))
+        result["matcher"], result["pg_trgm"] = (outcomes(timed, method, truth) for method in ("matcher", "trgm"))
         result["matcher_reasons"] = {kind: dict(Counter(row["matcher_reason"] or "none" for row in timed
                                                         if row["kind"] == kind).most_common())
                                      for kind in ("reworded", "unseen")}
@@ -881,8 +402,6 @@ def main() -> None:
               f"its slowest statement ({slowest['statement']}), EXPLAIN ANALYZE:")
         print("\n".join("    " + line for line in slowest["plan"]))
     write_result("matching_scale", result)
-    if args.drop:
-        drop_database(args.database)
 
 
 if __name__ == "__main__":
