@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
@@ -13,6 +14,18 @@ class ApiCursorPagination(CursorPagination):
     max_page_size = 500
     cursor_query_description = "The `next` or `previous` link of the page before, as given; never built by hand."
     page_size_query_description = "Items per page, 1 to 500 (default 100)."
+
+    def get_page_size(self, request) -> int:
+        """`page_size` as sent, from 1 to `max_page_size`. Anything else is refused (422) rather
+        than silently read as the default or the maximum, so that a client's bug shows at once."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        # The length is checked first: int() of a very long string of digits is slow, then refused.
+        if not (len(raw) <= 4 and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {"page_size": [_("A whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return int(raw)
 
     def paginate_queryset(self, queryset, request, view=None):
         self._model = queryset.model

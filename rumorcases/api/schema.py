@@ -1,8 +1,9 @@
 """How the OpenAPI schema describes what the code cannot say by itself: the bearer token,
-every error answer, response headers, and that no body takes fields it does not list."""
+every error answer, response headers, paging, the links between answers and the endpoints
+they lead to, and that no body takes fields it does not list."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from rumorcases.api.serializers import ErrorSerializer
 
@@ -71,18 +72,77 @@ def ok(serializer, description: str) -> OpenApiResponse:
     return OpenApiResponse(serializer, description=description)
 
 
+def page_parameters(pagination) -> list[OpenApiParameter]:
+    """The query parameters of a paginated list. drf-spectacular leaves them out of a plain
+    APIView's list, and a client must know both (`page_size` is refused out of range)."""
+    return [
+        OpenApiParameter("cursor", str, description=pagination.cursor_query_description),
+        OpenApiParameter("page_size", {"type": "integer", "minimum": 1, "maximum": pagination.max_page_size},
+                         description=pagination.page_size_query_description),
+    ]
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict:
+    return {"operationId": operation_id, "description": description,
+            "parameters": {name: f"$response.body#{pointer}" for name, pointer in parameters.items()}}
+
+
+def _report_links(at: str, *, read: bool = True, find: bool = True) -> dict:
+    """Where an answer about a report (at JSON pointer `at` in the body) leads."""
+    links = {}
+    if read:
+        links["GetReport"] = _link("reports_retrieve", "Read the report.", report_id=f"{at}/id")
+    links["GetCase"] = _link("cases_retrieve", "Follow the case the report is in.", reference=f"{at}/case/reference")
+    if find:
+        links["FindReport"] = _link("reports_list", "Find the report by your own id.",
+                                    external_id=f"{at}/external_id")
+    return links
+
+
+def _order_links(at: str, *, read: bool = True, acknowledge: bool = True) -> dict:
+    """Where an answer about an order (at JSON pointer `at` in the body) leads."""
+    links = {}
+    if read:
+        links["GetOrder"] = _link("orders_retrieve", "Read the order again.", order_id=f"{at}/id")
+    if acknowledge:
+        links["AcknowledgeOrder"] = _link("orders_acknowledge", "Say you have received it.", order_id=f"{at}/id")
+    links["CompleteOrder"] = _link("orders_complete", "Report what you did for each item.", order_id=f"{at}/id")
+    links["GetCase"] = _link("cases_retrieve", "Follow the case the order is about.", reference=f"{at}/case/reference")
+    links["GetItemReport"] = _link("reports_retrieve", "Read your report of the first item's post.",
+                                   report_id=f"{at}/items/0/report/id")
+    return links
+
+
+# (operationId, status) -> the OpenAPI links of that answer: which of its values another endpoint
+# takes. The first entry of a list stands for any entry.
+LINKS = {
+    ("reports_submit", "201"): _report_links(""),
+    ("reports_submit", "200"): _report_links(""),
+    ("reports_submit_batch", "200"): _report_links("/results/0"),
+    ("reports_list", "200"): _report_links("/results/0", find=False),
+    ("reports_retrieve", "200"): _report_links("", read=False),
+    ("orders_list", "200"): _order_links("/results/0"),
+    ("orders_retrieve", "200"): _order_links("", read=False),
+    ("orders_acknowledge", "200"): _order_links("", acknowledge=False),
+    ("orders_complete", "200"): {"GetOrder": _link("orders_retrieve", "Read the order again.", order_id="/id")},
+}
+
+
 def postprocess(result, generator, request, public):
     """Postprocessing hook.
 
     Every object component lists all its fields, so `additionalProperties` is false: request
     bodies with an unknown field are refused (422), responses never carry a field the schema
-    does not name. And the headers that come with 401, 403 and 429 are described.
+    does not name. The headers that come with 401, 403 and 429 are described, and the links
+    from each answer to the endpoints that take its ids.
     """
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
                 if status in RESPONSE_HEADERS:
                     response["headers"] = RESPONSE_HEADERS[status]
+                if (operation.get("operationId"), status) in LINKS:
+                    response["links"] = LINKS[operation["operationId"], status]
     for component in result.get("components", {}).get("schemas", {}).values():
         if component.get("type") == "object" and "properties" in component:
             component.setdefault("additionalProperties", False)

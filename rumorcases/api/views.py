@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from rumorcases.api import serializers as s
 from rumorcases.api.pagination import OrderPagination, ReportPagination
-from rumorcases.api.schema import errors, ok
+from rumorcases.api.schema import errors, ok, page_parameters
 from rumorcases.cases import selectors as case_selectors
 from rumorcases.cases.intake import MAX_BATCH, report_ingest_batch
 from rumorcases.cases.services import report_ingest
@@ -96,6 +96,7 @@ class ReportListView(PlatformAPIView):
             OpenApiParameter("since", OpenApiTypes.DATETIME,
                              description="Only reports received or changed at or after this moment "
                                          "(ISO 8601 with a UTC offset)."),
+            *page_parameters(ReportPagination),
         ],
         responses={200: ok(s.ReportSerializer(many=True), "A page of reports."),
                    **errors(401, 403, 422, 429)},
@@ -237,6 +238,7 @@ class OrderListView(PlatformAPIView):
         parameters=[
             OpenApiParameter("status", str, enum=s.ORDER_STATUS_FILTERS,
                              description="`open`: issued, acknowledged or overdue — the ones still to answer."),
+            *page_parameters(OrderPagination),
         ],
         responses={200: ok(s.OrderSerializer(many=True), "A page of orders."),
                    **errors(401, 403, 422, 429)},
