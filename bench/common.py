@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import platform as host
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,3 +66,32 @@ def write_result(name: str, result: dict) -> Path:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"  written to {out.relative_to(ROOT)}")
     return out
+
+
+def tree() -> dict:
+    """Which code was measured: the commit, and whether rumorcases/ differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,  # noqa: S603, S607
+                              check=False).stdout.strip()
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "subject": git("log", "-1", "--format=%s"),
+            "rumorcases_changed": bool(git("status", "--porcelain", "--", "rumorcases"))}
+
+
+BENCH_SUPERVISOR = "bench_supervisor"
+
+
+def bench_supervisor():
+    """The supervisor the staff benches act as, created on first use (the role's group synced if missing).
+    Needs Django set up."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from rumorcases.core import roles
+
+    if not Group.objects.filter(name=roles.SUPERVISOR).exists():
+        roles.sync_roles()
+    user, _ = get_user_model().objects.get_or_create(
+        username=BENCH_SUPERVISOR, defaults={"first_name": "Bench", "last_name": "Supervisor", "is_active": True})
+    user.groups.add(Group.objects.get(name=roles.SUPERVISOR))
+    return user

@@ -26,13 +26,12 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import store
-from common import ROOT, machine, write_result
+from common import machine, tree, write_result
 from store import TRGM_INDEX, TRGM_PROBE, cumulative_weights, lc_ctype, reword, trigrams_of_probe
 
 TARGET_P95_MS = 20
@@ -286,16 +285,6 @@ def sizes() -> dict:
         fingerprint_indexes = dict(cursor.fetchall())
     return {"cases_report_total": report, "cases_reportfingerprint_total": fingerprint, "trgm_gin_index": trgm,
             "database": database, "fingerprint_indexes": fingerprint_indexes}
-
-
-def tree() -> dict:
-    """Which matcher was measured: the commit, and whether rumorcases/ differs from it."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,  # noqa: S603, S607
-                              check=False).stdout.strip()
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "subject": git("log", "-1", "--format=%s"),
-            "rumorcases_changed": bool(git("status", "--porcelain", "--", "rumorcases"))}
 
 
 def _p95(figures: dict | None) -> str:

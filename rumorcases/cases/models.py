@@ -89,7 +89,7 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="merged_cases")
     stage_started_at = models.DateTimeField(verbose_name=_("stage started at"), default=timezone.now)
-    stage_deadline = models.DateTimeField(verbose_name=_("stage deadline"), null=True, blank=True, db_index=True)
+    stage_deadline = models.DateTimeField(verbose_name=_("stage deadline"), null=True, blank=True)
     closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
     created_by = models.ForeignKey(USER, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -117,7 +117,15 @@ class Case(fsm.ConcurrentTransitionMixin, models.Model):
             ("open_case", "Can open a case directly"),
             ("work_case", "Can comment on and add evidence to cases"),
         ]
-        indexes = [models.Index(fields=["status", "stage_deadline"])]
+        indexes = [
+            models.Index(fields=["status", "stage_deadline"]),
+            # The staff queue's order (deadline first, then id): deep pages read it in order.
+            models.Index(fields=["stage_deadline", "id"], name="case_queue_order"),
+            # The queue's counts per state under its filters, from the index alone (on PostgreSQL,
+            # with the id included, also when joined to the reports of one platform).
+            models.Index(fields=["status", "priority", "category", "assignee"], include=["id"],
+                         name="case_filter_counts"),
+        ]
 
     def __str__(self):
         return f"{self.reference} {self.title}"
@@ -313,6 +321,8 @@ class Report(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["platform", "external_id"], name="report_external_id_unique_per_platform")
         ]
+        # The queue's platform filter: which cases carry a report from a platform, from the index alone.
+        indexes = [models.Index(fields=["platform", "case"], name="report_platform_case")]
 
     def __str__(self):
         return self.external_id

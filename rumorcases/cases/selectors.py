@@ -55,26 +55,40 @@ def case_list_for_user(user, *, status: str | None = None, priority: str | None 
                        campaign: str | None = None, overdue: bool | None = None, search: str = "",
                        platform: str | None = None, category: str | None = None,
                        work_of=None, unassigned: bool = False) -> QuerySet:
-    """Cases the user may see, soonest deadline first (no deadline last), each with its report count.
+    """Cases the user may see, soonest deadline first (no deadline last).
 
     `platform`: a platform's slug, cases with a report from it. `work_of`: a user, only the
     cases assigned to them or in the states their roles act on (`case_work_states`).
-    `unassigned`: only cases nobody is assigned to. One query per page, whatever the page size.
+    `unassigned`: only cases nobody is assigned to. One query per page, whatever the page size;
+    `case_report_counts_attach` adds the page's report counts with one more.
     """
     access_case_read(user)
     qs = _case_filter(status=status, priority=priority, assignee=assignee, campaign=campaign, overdue=overdue,
                       search=search, platform=platform, category=category, work_of=work_of, unassigned=unassigned)
-    qs = qs.select_related("assignee").annotate(report_count=Count("reports", distinct=True))
-    return qs.order_by(F("stage_deadline").asc(nulls_last=True), "id")
+    # Ordered by the index (stage_deadline, id): a deep page reads the index, not a sort of every case.
+    return qs.select_related("assignee").order_by(F("stage_deadline").asc(nulls_last=True), "id")
+
+
+def case_report_counts_attach(cases) -> list[Case]:
+    """Set `report_count` on each case of a page. One query for the page, not a join of every
+    case's reports before paginating (which at 300,000 cases took seconds per page)."""
+    cases = list(cases)
+    rows = (Report.objects.filter(case__in=[case.pk for case in cases]).order_by().values("case_id")
+            .annotate(n=Count("pk")))
+    counts = {row["case_id"]: row["n"] for row in rows}
+    for case in cases:
+        case.report_count = counts.get(case.pk, 0)
+    return cases
 
 
 def case_counts_by_state(user, **filters) -> dict[str, int]:
     """How many cases `case_list_for_user(user, **filters)` holds in each state (every state
-    present, zeros included), ignoring any `status` filter. One query."""
+    present, zeros included), ignoring any `status` filter. One query. (No filter joins a
+    many-valued relation, so no DISTINCT is needed.)"""
     access_case_read(user)
     filters.pop("status", None)
     counts = dict.fromkeys(CaseStatus.values, 0)
-    rows = _case_filter(**filters).order_by().values("status").annotate(n=Count("pk", distinct=True))
+    rows = _case_filter(**filters).order_by().values("status").annotate(n=Count("pk"))
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
 
@@ -103,10 +117,12 @@ def _case_filter(*, status=None, priority=None, assignee=None, campaign=None, ov
         qs = qs.filter(late) if overdue else qs.exclude(late)
     search = (search or "").strip()
     if search:
-        in_reports = Exists(Report.objects.filter(case=OuterRef("pk")).filter(
-            Q(content__icontains=search) | Q(title__icontains=search)))
-        qs = qs.filter(Q(reference__iexact=search) | Q(title__icontains=search) | Q(claim__icontains=search)
-                       | in_reports)
+        # A union of ids rather than one OR across two tables: each side can use its own
+        # indexes (on PostgreSQL, the trigram indexes of migration cases 0006).
+        in_cases = Case.objects.filter(Q(reference=search.upper()) | Q(title__icontains=search)
+                                       | Q(claim__icontains=search)).order_by().values("pk")
+        in_reports = Report.objects.filter(Q(content__icontains=search) | Q(title__icontains=search)).order_by()
+        qs = qs.filter(pk__in=in_cases.union(in_reports.values("case_id")))
     return qs
 
 

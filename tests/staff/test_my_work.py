@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -157,6 +157,28 @@ def test_it_pages_25_by_default_and_per_page_up_to_100(client, build):
     assert 'rel="next"' in response.content.decode()
     assert len(refs(client.get(URL, {"scope": "all", "per_page": "10", "page": "2"}))) == 10
     assert len(refs(client.get(URL, {"scope": "all", "per_page": "500"}))) == 100
+
+
+def test_pages_read_as_a_deferred_join_keep_the_order_and_the_report_counts(client, build):
+    """Every page holds exactly the slice of the ordered queue, with each case's own report count."""
+    now = timezone.now()
+    Case.objects.bulk_create([Case(reference=f"RC-2026-7{n:05d}", title=f"案件 {n}", claim="c",
+                                   stage_deadline=None if n % 4 == 0 else now + timedelta(hours=n % 5))
+                              for n in range(23)])
+    counted = build.discovered(content="网传某地水库决堤")
+    case_services.report_ingest(platform=build.platform, data=report_input(
+        external_id="again", content="网传某地水库决堤", url="https://weibo.example/again"))
+    client.force_login(build.c.supervisor)
+    expected = [case.reference for case in Case.objects.order_by(
+        models.F("stage_deadline").asc(nulls_last=True), "id")]
+    seen, counts = [], {}
+    for page in (1, 2, 3):
+        response = client.get(URL, {"scope": "all", "per_page": "10", "page": str(page)})
+        seen += refs(response)
+        counts.update({case.reference: case.report_count for case in response.context["page_obj"]})
+    assert seen == expected
+    assert counts[counted.reference] == 2
+    assert counts["RC-2026-700001"] == 0
 
 
 def _add_cases(start, stop, build, campaign):
