@@ -51,6 +51,12 @@ def case_work_states(user) -> list[str]:
     return [state for state in OPEN_STATES if state in states]
 
 
+# Report texts are searched for words of three characters or more: trigram indexes cannot answer
+# shorter ones, which would read every report (seconds at a million). Case titles and claims,
+# a few hundred thousand rows, are searched for any word.
+MIN_REPORT_TEXT_SEARCH = 3
+
+
 def case_list_for_user(user, *, status: str | None = None, priority: str | None = None, assignee=None,
                        campaign: str | None = None, overdue: bool | None = None, search: str = "",
                        platform: str | None = None, category: str | None = None,
@@ -119,10 +125,12 @@ def _case_filter(*, status=None, priority=None, assignee=None, campaign=None, ov
     if search:
         # A union of ids rather than one OR across two tables: each side can use its own
         # indexes (on PostgreSQL, the trigram indexes of migration cases 0006).
-        in_cases = Case.objects.filter(Q(reference=search.upper()) | Q(title__icontains=search)
-                                       | Q(claim__icontains=search)).order_by().values("pk")
-        in_reports = Report.objects.filter(Q(content__icontains=search) | Q(title__icontains=search)).order_by()
-        qs = qs.filter(pk__in=in_cases.union(in_reports.values("case_id")))
+        found = Case.objects.filter(Q(reference=search.upper()) | Q(title__icontains=search)
+                                    | Q(claim__icontains=search)).order_by().values("pk")
+        if len(search) >= MIN_REPORT_TEXT_SEARCH:
+            in_reports = Report.objects.filter(Q(content__icontains=search) | Q(title__icontains=search))
+            found = found.union(in_reports.order_by().values("case_id"))
+        qs = qs.filter(pk__in=found)
     return qs
 
 

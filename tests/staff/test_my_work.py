@@ -139,6 +139,8 @@ def test_search_finds_report_texts_and_references(client, build, spread, platfor
     client.force_login(build.c.supervisor)
     assert refs(client.get(URL, {"scope": "all", "q": "听说台风"})) == [spread["douyin"].reference]
     assert refs(client.get(URL, {"scope": "all", "q": spread["attack"].reference})) == [spread["attack"].reference]
+    # Two characters: case titles and claims only, never a scan of every report's text.
+    assert refs(client.get(URL, {"scope": "all", "q": "听说"})) == []
 
 
 def test_bad_filter_values_are_ignored_not_an_error(client, build, spread):
