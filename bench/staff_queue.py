@@ -178,9 +178,13 @@ def summary(values: list[float]) -> dict:
             "max_ms": round(max(values), 1) if values else None}
 
 
+PAGE_LIMIT = re.compile(r" LIMIT \d+( OFFSET \d+)?\s*$")
+
+
 def is_page_query(sql: str) -> bool:
-    """The statement that selects the cases shown (the count queries select no case columns)."""
-    return sql.lstrip().startswith('SELECT "cases_case"."id"') and " LIMIT " in sql
+    """The statement that picks the page's cases: the one that ends with the page's LIMIT (an
+    EXISTS inside a filter carries a LIMIT 1 of its own, never at the end)."""
+    return sql.lstrip().startswith('SELECT "cases_case"."id"') and PAGE_LIMIT.search(sql) is not None
 
 
 def capture(client, kind: dict, page_size: int) -> list[dict]:

@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -226,16 +227,25 @@ def client_process(database: str, mode: str, references: list[str], seconds: flo
 
 def concurrent(database: str, mode: str, refs: dict, clients: int, seconds: float, notify_inline: bool) -> dict:
     context = multiprocessing.get_context("spawn")
-    barrier, results = context.Barrier(clients + 1), context.Queue()
+    # A client that fails before the start breaks the barrier (timeout) instead of hanging the run.
+    barrier, results = context.Barrier(clients + 1, timeout=180), context.Queue()
     processes = [context.Process(target=client_process, args=(database, mode, refs[f"client{c}"], seconds,
                                                                notify_inline, barrier, results))
                  for c in range(clients)]
-    for process in processes:
-        process.start()
-    barrier.wait()
-    outcomes = [results.get(timeout=seconds + 120) for _ in processes]
-    for process in processes:
-        process.join(timeout=30)
+    try:
+        for process in processes:
+            process.start()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError as broken:
+            raise SystemExit("a client did not start (see its traceback above)") from broken
+        outcomes = [results.get(timeout=seconds + 120) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=10)
     start = min(o["started"] for o in outcomes)
     end = max(o["finished"] for o in outcomes)
     done = sum(o["done"] for o in outcomes)

@@ -78,7 +78,10 @@ class QueuePaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        # The rows by id alone: the filters were applied once, by the ids' query.
+        rows = self.object_list.model._default_manager.filter(pk__in=ids)
+        rows.query.select_related = self.object_list.query.select_related
+        rows = {row.pk: row for row in rows}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
