@@ -411,7 +411,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, default=30, help="batches to send (default %(default)s)")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=2, help="client threads (default %(default)s)")
+    parser.add_argument("--clients", type=int, default=4,
+                        help="client threads, like platforms sending at once (default %(default)s)")
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers (default %(default)s)")
     parser.add_argument("--max-seconds", type=float, default=300, help="stop sending after this long")
     parser.add_argument("--database", default="rumorcases_bench")

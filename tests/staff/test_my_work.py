@@ -132,15 +132,19 @@ def test_the_assignee_filter(client, build, spread):
     assert spread["plain"].reference not in unassigned and len(unassigned) == 4
 
 
-def test_search_finds_report_texts_and_references(client, build, spread, platform):
+def test_search_finds_references_post_urls_and_report_texts_when_asked(client, build, spread, platform):
     # A report whose text differs from its case's claim: joined by its URL.
     case_services.report_ingest(platform=platform, data=report_input(
         external_id="x-9", content="转发：听说台风要来了", url="https://weibo.example/d-1"))
     client.force_login(build.c.supervisor)
-    assert refs(client.get(URL, {"scope": "all", "q": "听说台风"})) == [spread["douyin"].reference]
+    douyin = [spread["douyin"].reference]
+    # Words only in a report's text: found when report texts are asked for, not by default.
+    assert refs(client.get(URL, {"scope": "all", "q": "听说台风"})) == []
+    assert refs(client.get(URL, {"scope": "all", "q": "听说台风", "in_reports": "on"})) == douyin
+    assert refs(client.get(URL, {"scope": "all", "q": "https://weibo.example/d-1"})) == douyin
     assert refs(client.get(URL, {"scope": "all", "q": spread["attack"].reference})) == [spread["attack"].reference]
-    # Two characters: case titles and claims only, never a scan of every report's text.
-    assert refs(client.get(URL, {"scope": "all", "q": "听说"})) == []
+    assert refs(client.get(URL, {"scope": "all", "q": spread["attack"].reference.lower()})) == [
+        spread["attack"].reference]
 
 
 def test_bad_filter_values_are_ignored_not_an_error(client, build, spread):

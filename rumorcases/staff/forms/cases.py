@@ -27,7 +27,8 @@ class QueueFilterForm(forms.Form):
     """The filters of "My work" (a GET form: every field optional, bad values ignored)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        widget=forms.SearchInput(attrs={"placeholder": _("Reference, title, claim or report text")}))
+                        widget=forms.SearchInput(attrs={"placeholder": _("Reference, title, claim or post URL")}))
+    in_reports = forms.BooleanField(label=_("Also search report texts (slower)"), required=False)
     scope = forms.ChoiceField(label=_("Show"), required=False,
                               choices=[("mine", _("My work")), ("all", _("All cases"))])
     status = forms.ChoiceField(label=_("State"), required=False, choices=_blank(_("Any")) + CaseStatus.choices)
@@ -64,6 +65,7 @@ class QueueFilterForm(forms.Form):
         data = self.cleaned_data
         filters = {
             "search": data.get("q") or "",
+            "search_reports": bool(data.get("in_reports")),
             "status": data.get("status") or None,
             "priority": data.get("priority") or None,
             "category": data.get("category") or None,
