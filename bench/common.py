@@ -6,6 +6,7 @@ import json
 import os
 import platform as host
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,3 +96,21 @@ def bench_supervisor():
         username=BENCH_SUPERVISOR, defaults={"first_name": "Bench", "last_name": "Supervisor", "is_active": True})
     user.groups.add(Group.objects.get(name=roles.SUPERVISOR))
     return user
+
+
+def setup_django(name: str, **env: str) -> None:
+    """Django in this process against database `name`, as production reads its settings (DEBUG
+    off: no query log growing while it is measured), with `env` on top. Refuses a second
+    database once Django is set up."""
+    os.environ.update({"DATABASE_URL": database_url(name), "DJANGO_SETTINGS_MODULE": "rumorcases.settings",
+                       "DEBUG": "False", "SECRET_KEY": "bench-only-" + "x" * 40, "LOG_LEVEL": "WARNING", **env})
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+    from django.conf import settings
+
+    if settings.configured and "default" in getattr(settings, "DATABASES", {}):
+        current = settings.DATABASES["default"].get("NAME")
+        if current != name:
+            raise RuntimeError(f"Django is already set up on the database {current!r}, not {name!r}")
+    django.setup()

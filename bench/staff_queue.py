@@ -20,14 +20,13 @@ BUFFERS) and the plan is kept in the result.
 """
 
 import argparse
-import os
 import re
-import sys
 import time
 from urllib.parse import urlencode
 
+import common
 import psycopg2
-from common import PG, ROOT, bench_supervisor, database_url, machine, tree, write_result
+from common import PG, bench_supervisor, machine, tree, write_result
 
 TARGET_P95_MS = 150
 PAGE_SIZE = 50
@@ -43,23 +42,8 @@ HANZI_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 def setup_django(name: str) -> None:
     """Settings as production reads them (DEBUG off) against database `name`; static files are
     named as in a checkout, since no `collectstatic` manifest is needed to measure the queue."""
-    os.environ.update({
-        "DATABASE_URL": database_url(name),
-        "DJANGO_SETTINGS_MODULE": "rumorcases.settings",
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-only-" + "x" * 40,
-        "LOG_LEVEL": "WARNING",
-    })
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
+    common.setup_django(name)
     from django.conf import settings
-
-    if settings.configured and "default" in getattr(settings, "DATABASES", {}):
-        current = settings.DATABASES["default"].get("NAME")
-        if current != name:
-            raise RuntimeError(f"Django is already set up on the database {current!r}, not {name!r}")
-    django.setup()
     from django.test.utils import override_settings
 
     storages = dict(settings.STORAGES)

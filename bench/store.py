@@ -22,14 +22,13 @@ import io
 import json
 import math
 import multiprocessing
-import os
 import random
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
+import common
 import psycopg2
-from common import DATA, PG, ROOT, admin_execute, database_url, load_posts
+from common import DATA, PG, admin_execute, load_posts
 from common import drop_database as drop_database_only
 
 REPOSTS = DATA / "reposts.jsonl.gz"
@@ -238,19 +237,7 @@ def database_exists(name: str) -> bool:
 
 
 def setup_django(name: str) -> None:
-    os.environ.update({
-        "DATABASE_URL": database_url(name),
-        "DJANGO_SETTINGS_MODULE": "rumorcases.settings",
-        "MATCH_NEAR_DUPLICATES": "true",
-        # DEBUG off: no query log growing in this process while it is measured.
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-only-" + "x" * 40,
-        "LOG_LEVEL": "WARNING",
-    })
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    common.setup_django(name, MATCH_NEAR_DUPLICATES="true")
 
 
 # --- what the store holds -----------------------------------------------------------------------------

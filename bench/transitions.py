@@ -38,6 +38,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import common
 import psycopg2
 from common import BENCH_SUPERVISOR, PG, ROOT, bench_supervisor, database_url, machine, tree, write_result
 
@@ -54,26 +55,9 @@ NEXT = {"verifying": "close_unverifiable", "closed": "reopen"}
 
 
 def setup_django(name: str, *, notify_inline: bool = False) -> None:
-    os.environ.update({
-        "DATABASE_URL": database_url(name),
-        "DJANGO_SETTINGS_MODULE": "rumorcases.settings",
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-only-" + "x" * 40,
-        "LOG_LEVEL": "WARNING",
-        # Queued, not run: the broker is Celery's in-process memory transport.
-        "CELERY_TASK_ALWAYS_EAGER": "True" if notify_inline else "False",
-    })
+    # Queued, not run: the broker is Celery's in-process memory transport.
     os.environ.pop("CELERY_BROKER_URL", None)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import django
-    from django.conf import settings
-
-    if settings.configured and "default" in getattr(settings, "DATABASES", {}):
-        current = settings.DATABASES["default"].get("NAME")
-        if current != name:
-            raise RuntimeError(f"Django is already set up on the database {current!r}, not {name!r}")
-    django.setup()
+    common.setup_django(name, CELERY_TASK_ALWAYS_EAGER="True" if notify_inline else "False")
 
 
 # --- the bench's own cases ---------------------------------------------------------------------------
